@@ -1,0 +1,52 @@
+# Two commands do all the set-up: `make lab` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The venv's bin/ goes first on PATH so nbgrader finds `alembic` and `jupyter` (DESIGN.md 5).
+export PATH := $(abspath $(BIN)):$(PATH)
+export MPLBACKEND := Agg
+STAMP := $(VENV)/.installed
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+ASSIGNMENT ?=
+WORKERS ?= 2
+
+.PHONY: lab test venv release autograde bench lint clean help
+
+help:
+	@echo "make lab       open JupyterLab on chapters/00_index.ipynb (LAB_ARGS=--no-browser on servers)"
+	@echo "make test      run every test (engine, notebooks, nbgrader round trip, browser)"
+	@echo "make release   regenerate release/ and solutions/ from source/"
+	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
+	@echo "make bench     speed and latency benchmarks (not part of make test)"
+
+# Re-installs only when pyproject.toml changed; pip resolves from the local cache/wheels.
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters/00_index.ipynb $(LAB_ARGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+release: $(STAMP)
+	$(BIN)/python -m steplab.course release
+
+autograde: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<name> [WORKERS=2]"; exit 2; }
+	$(BIN)/python -m steplab.course autograde $(ASSIGNMENT) --workers $(WORKERS)
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check steplab tests benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache artifacts
