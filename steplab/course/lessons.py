@@ -40,6 +40,9 @@ def clean(nb):
             if "execution_count" in out:
                 out["execution_count"] = None
             if "data" in out:
+                if "application/vnd.jupyter.widget-view+json" in out["data"]:
+                    # a live widget (explorer, ipympl canvas): only its one-line repr is stable
+                    out["data"] = {k: v for k, v in out["data"].items() if k == "text/plain"}
                 out["data"] = {k: v for k, v in out["data"].items() if k not in DROP_MIME}
                 out["metadata"] = {}
                 if not out["data"]:
