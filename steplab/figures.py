@@ -141,10 +141,11 @@ def fig_6_1(start=(1.6, -0.5), steps: int = 10, n_fits: int = 5):
         grid = P.loss_grid(problem, xlim, ylim)
         _panel(axes[1], "b", "loss surface")
         P.plot_surface_3d(problem, grid=P.loss_grid(problem, xlim, ylim, n=41), ax=axes[1])
-        P.plot_trajectory_3d(problem, traj, axes[1], color="w")
+        P.plot_trajectory_3d(problem, traj, axes[1], color="w", lift=1.0)
+        axes[1].set_zlabel("")
         _panel(axes[2], "c", "heat map")
         surf = P.plot_loss_surface(problem, grid=grid, ax=axes[2])
-        P.plot_trajectory(traj, axes[2], color="w", numbers=True, every=1)
+        P.plot_trajectory(traj, axes[2], color="w", numbers=n_fits)
         _panel(axes[3], "d", "model fits")
         fits = traj.phi[:n_fits]
         P.plot_model_fit(problem, fits, axes[3], x_range=(0, 2))
@@ -255,9 +256,10 @@ GABOR_STARTS = ((-1.5, 8.5), (3.5, 6.5), (2.5, 20.0))
 
 
 def fig_6_5(starts=GABOR_STARTS, ls_steps: int = 21, sgd_alpha: float = 0.8,
-            sgd_steps: int = 41, batch_size: int = 5, seed: int = 39):
+            sgd_steps: int = 41, batch_size: int = 5, seed: int = 39, max_step: float = 0.5):
     """UDL fig. 6.5: a) gradient descent with line search from three starts (21 steps,
-    book-data.md): start 2 ends in a local minimum; b) SGD (alpha 0.8, batch 5, 41 steps,
+    book-data.md; steps searched in ``[0, max_step]`` gradients, 0.5 keeps every run
+    inside the plotted range): start 2 ends in a local minimum; b) SGD (alpha 0.8, batch 5, 41 steps,
     book-data.md) from the same starts; the noise lets start 2 escape to the global valley.
     ``seed=39`` is the shuffling seed we chose so that all three SGD runs end near the
     global minimum, as in the book's drawing; other seeds show other outcomes.
@@ -267,7 +269,8 @@ def fig_6_5(starts=GABOR_STARTS, ls_steps: int = 21, sgd_alpha: float = 0.8,
 
     problem = _gabor()
     xlim, ylim = RANGES["gabor"]
-    gd = [gd_with_line_search(problem, np.asarray(s, float), ls_steps) for s in starts]
+    gd = [gd_with_line_search(problem, np.asarray(s, float), ls_steps, max_step=max_step)
+          for s in starts]
     sgd = [minimize(problem, GradientDescent(alpha=sgd_alpha), s, steps=sgd_steps,
                     batch_size=batch_size, seed=seed) for s in starts]
     fig, axes = _figure(2, "pair")
@@ -436,11 +439,12 @@ def fig_6_9(start=(-0.7, -0.9)):
     return fig, dict(runs=runs, grid=grid, levels=surf["levels"], xlim=xlim, ylim=ylim)
 
 
-def fig_6_10(panels=(0, 1, -1)):
+def fig_6_10(panels=(0, 1, 3)):
     """UDL fig. 6.10: the bracketing line search on the test function of the chapter notes
     (``steplab.linesearch.line_search_function``, minimum at 0.3803), starting from the four
     points 0, 1/3, 2/3, 1 of [0, 1]. Panels a-c show the brackets ``history[panels]``:
-    the first, the second, and the final one. ``info``: ``result``, ``brackets``."""
+    the first, the second and the fourth (the last one is too narrow to see; the search
+    goes on until the bracket is narrower than 1e-4). ``info``: ``result``, ``brackets``."""
     from .linesearch import bracket_search, line_search_function
 
     fn = line_search_function()

@@ -168,7 +168,8 @@ def plot_trajectory(traj, ax=None, *, color=None, label=None, dims=(0, 1), numbe
                     every: int = 1, marker: str = "o", markersize: float = 3.5,
                     linestyle: str = "-", start: bool = True, end: bool = True):
     """An optimizer's path over a loss surface: iterates joined in order (UDL figs. 6.1c, 6.5,
-    6.7, 6.9). ``numbers=True`` labels iterates 0, 1, 2, ... as in fig. 6.1 (every ``every``-th).
+    6.7, 6.9). ``numbers=True`` labels iterates 0, 1, 2, ... as in fig. 6.1 (every ``every``-th);
+    an integer ``numbers=k`` labels only the first ``k`` iterates.
 
     Returns ``dict(line=Line2D, start=Line2D|None, end=Line2D|None, labels=[Text])``;
     ``line.get_xydata()`` is exactly the iterates drawn.
@@ -189,7 +190,8 @@ def plot_trajectory(traj, ax=None, *, color=None, label=None, dims=(0, 1), numbe
                        zorder=5)
     texts = []
     if numbers:
-        for k in range(0, len(pts), int(every)):
+        last = len(pts) if numbers is True else min(int(numbers), len(pts))
+        for k in range(0, last, int(every)):
             texts.append(ax.annotate(str(k), pts[k], xytext=(4, 4), textcoords="offset points",
                                      color="white", fontsize=style.FONT_SIZE - 1, zorder=6))
     return dict(line=line, start=s, end=e, labels=texts)
