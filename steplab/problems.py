@@ -33,6 +33,7 @@ __all__ = [
     "ShallowNetwork",
     "Function",
     "Quadratic",
+    "LeastSquares",
     "fd_gradient",
     "fd_hessian",
 ]
@@ -363,6 +364,62 @@ class ShallowNetwork(_DataProblem):
             H[k + 1, s] += hs
             H[s, k + 1] += hs
         return H
+
+
+class LeastSquares(Problem):
+    """Linear regression with several inputs: ``f = phi0 + phi1 x_1 + ... + phiK x_K``, least squares.
+
+    The multi-input form of UDL eq. 6.5, ``L = sum_i (phi0 + x_i . phi_{1:} - y_i)^2``, used for
+    the blood-test lesson (seed 002). ``X`` has shape ``(n, K)``; ``P = K + 1``. Gradient
+    ``2 A^T r`` and Hessian ``2 A^T A`` with the design matrix ``A = [1, X]``, so the loss is
+    convex and its condition number is that of ``A^T A`` (why standardizing features helps).
+    """
+
+    name = "least squares"
+
+    def __init__(self, X, y):
+        X = np.array(X, dtype=float)
+        y = np.array(y, dtype=float)
+        if X.ndim == 1:
+            X = X[:, None]
+        if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
+            raise ValueError(f"X must be (n, K) and y (n,) with the same n; got {X.shape} and "
+                             f"{y.shape}.")
+        if X.shape[0] == 0:
+            raise ValueError("X and y are empty: least squares needs at least one data point.")
+        if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
+            raise ValueError("X or y contains NaN or infinite values: remove or fix those rows.")
+        A = np.hstack([np.ones((X.shape[0], 1)), X])
+        for arr in (A, y):
+            arr.flags.writeable = False
+        self.A, self.y, self.n, self.P = A, y, X.shape[0], A.shape[1]
+        self.param_names = tuple(f"phi{k}" for k in range(self.P))
+
+    def predict(self, phi, X):
+        phi = self._phi(phi)
+        X = np.asarray(X, dtype=float).reshape(-1, self.P - 1)
+        return phi[..., :1] + np.einsum("nk,...k->...n", X, phi[..., 1:])
+
+    def residuals(self, phi, idx=None):
+        phi = self._phi(phi)
+        sel = self._idx(idx)
+        return np.einsum("nk,...k->...n", self.A[sel], phi) - self.y[sel]
+
+    def loss(self, phi):
+        r = self.residuals(phi)
+        out = np.einsum("...i,...i->...", r, r)
+        return float(out) if out.ndim == 0 else out
+
+    def grad(self, phi, idx=None):
+        sel = self._idx(idx)
+        return 2.0 * np.einsum("...n,nk->...k", self.residuals(phi, idx), self.A[sel])
+
+    def hessian(self, phi=None):
+        return 2.0 * self.A.T @ self.A
+
+    def solve(self):
+        """The least-squares optimum by ``numpy.linalg.lstsq``, for reference."""
+        return np.linalg.lstsq(self.A, self.y, rcond=None)[0]
 
 
 class Quadratic(Problem):
