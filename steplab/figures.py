@@ -18,7 +18,7 @@ import numpy as np
 
 from . import data, style
 from . import plots as P
-from .optimizers import Adam, GradientDescent, Momentum, Nesterov, NormalizedGD
+from .optimizers import Adam, GradientDescent, Momentum, NormalizedGD
 from .problems import Function, GaborRegression, LinearRegression
 from .train import minimize
 
@@ -168,7 +168,7 @@ def fig_6_2(phis=GABOR_EXAMPLES, x_range=(-15.0, 15.0)):
     xs = np.linspace(*x_range, 400)
     ys = problem.predict(np.asarray(phis, float), xs)
     with style.rc():
-        for k, (ax, phi) in enumerate(zip(axes, phis)):
+        for k, (ax, phi) in enumerate(zip(axes, phis, strict=False)):
             ax.plot(xs, ys[k], color=style.COLORS["model"])
             _panel(ax, "abc"[k], f"$\\phi$ = [{phi[0]:g}, {phi[1]:g}]")
             ax.set_xlim(*x_range)
@@ -259,8 +259,9 @@ def fig_6_5(starts=GABOR_STARTS, ls_steps: int = 21, sgd_alpha: float = 0.8,
             sgd_steps: int = 41, batch_size: int = 5, seed: int = 39, max_step: float = 0.5):
     """UDL fig. 6.5: a) gradient descent with line search from three starts (21 steps,
     book-data.md; steps searched in ``[0, max_step]`` gradients, 0.5 keeps every run
-    inside the plotted range): start 2 ends in a local minimum; b) SGD (alpha 0.8, batch 5, 41 steps,
-    book-data.md) from the same starts; the noise lets start 2 escape to the global valley.
+    inside the plotted range): start 2 ends in a local minimum; b) SGD (alpha 0.8, batch 5,
+    41 steps, book-data.md) from the same starts; the noise lets start 2 escape to the global
+    valley.
     ``seed=39`` is the shuffling seed we chose so that all three SGD runs end near the
     global minimum, as in the book's drawing; other seeds show other outcomes.
     ``info``: ``gd`` and ``sgd`` (lists of Trajectory), ``grid``, ``levels``.
@@ -325,7 +326,7 @@ def fig_6_6(phi=(-1.5, 6.5), alpha: float = 0.8, batch_size: int = 3, window=(3.
         ax.plot(ends[:, 0], ends[:, 1], ".", ms=1.5, color="c", alpha=0.5)
         ax.plot(*phi, "o", color="w", mec="k")
         _panel(ax, "a", "full loss, all batch steps")
-        for k, (ax, idx, end) in enumerate(zip(axes[1:3], batches, steps)):
+        for k, (ax, idx, end) in enumerate(zip(axes[1:3], batches, steps, strict=False)):
             sub = GaborRegression(x[idx], y[idx])
             P.plot_loss_surface(sub, xlim, ylim, ax=ax)
             ax.annotate("", end, phi, arrowprops=dict(arrowstyle="->", color="w", lw=2))
@@ -398,7 +399,7 @@ def fig_6_8(start=(-1.5, 6.5), alpha: float = 0.6, beta: float = 0.6, t: int = 3
                                        (axes[1], "b", "Nesterov momentum", (1, 4, 5))):
             P.plot_loss_surface(problem, xlim, ylim, ax=ax, n=81)
             ax.plot(path[:, 0], path[:, 1], "--", color="w", lw=1.2)
-            for a_, b_ in zip(seq[:-1], seq[1:]):
+            for a_, b_ in zip(seq[:-1], seq[1:], strict=False):
                 ax.annotate("", pts[b_], pts[a_], arrowprops=dict(arrowstyle="->", color="w",
                                                                  lw=1.8))
             for k in seq:
@@ -430,7 +431,7 @@ def fig_6_9(start=(-0.7, -0.9)):
     fig, axes = _figure(4, "row4")
     grid = P.loss_grid(problem, xlim, ylim)
     with style.rc():
-        for k, (ax, tr) in enumerate(zip(axes, runs)):
+        for k, (ax, tr) in enumerate(zip(axes, runs, strict=False)):
             surf = P.plot_loss_surface(problem, grid=grid, ax=ax, scale="linear")
             P.plot_trajectory(tr, ax, color="w", markersize=2.5)
             ax.plot(0.7, 0.0, "+", color="c", ms=10, mew=2)
@@ -456,7 +457,7 @@ def fig_6_10(panels=(0, 1, 3)):
     brackets = [result.history[k] for k in panels]
     fig, axes = _figure(3, "row3")
     with style.rc():
-        for k, (ax, br) in enumerate(zip(axes, brackets)):
+        for k, (ax, br) in enumerate(zip(axes, brackets, strict=False)):
             P.plot_bracket(f, br, ax, x_range=(0.0, 1.0))
             _panel(ax, "abc"[k], "")
         fig.tight_layout()
@@ -507,7 +508,7 @@ def fig_6_11():
     answers[5] = "global minimum" if right == glob_b else "local minimum"
     fig, axes = _figure(3, "row3")
     with style.rc():
-        for ax, (name, f, xr) in zip(axes, FIG_6_11["functions"]):
+        for ax, (name, f, xr) in zip(axes, FIG_6_11["functions"], strict=False):
             P.plot_function_1d(f, xr, ax, points=pts[name])
             _panel(ax, name, "")
             ax.set_xlabel("$\\phi$")

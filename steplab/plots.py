@@ -28,7 +28,7 @@ __all__ = [
 
 
 def _axes(ax, projection=None, figsize=None):
-    """Return ``ax``, or a new figure's axes when ``ax`` is None (the only place figures are made)."""
+    """Return ``ax``, or a new figure's axes when ``ax`` is None (the one place figures appear)."""
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt
@@ -160,7 +160,8 @@ def trajectory_points(traj, dims=(0, 1)):
     phi = getattr(traj, "phi", traj)
     phi = np.asarray(phi, dtype=float)
     if phi.ndim != 2:
-        raise ValueError(f"expected a Trajectory or a (T+1, P) array of iterates; got shape {phi.shape}.")
+        raise ValueError("expected a Trajectory or a (T+1, P) array of iterates; "
+                         f"got shape {phi.shape}.")
     return phi[:, list(dims)]
 
 
@@ -276,7 +277,9 @@ def plot_model_fit(problem, phis, ax=None, *, x_range=None, n: int = 200, colors
 def plot_function_1d(f, x_range, ax=None, *, n: int = 400, points=None, color="k",
                      label_offset=(0, 8)):
     """A 1-D loss ``f(x)`` (vectorized over x) with optional labelled points ``{label: x}``
-    (UDL fig. 6.11, problem 6.6). Returns ``dict(line=Line2D, points=Line2D|None, labels=[Text])``."""
+    (UDL fig. 6.11, problem 6.6).
+
+    Returns ``dict(line=Line2D, points=Line2D|None, labels=[Text])``."""
     ax = _axes(ax)
     xs = np.linspace(*_range(x_range, "x_range"), int(n))
     (line,) = ax.plot(xs, f(xs), color=color)
@@ -319,7 +322,7 @@ def plot_bracket(f, bracket, ax=None, *, x_range=None, n: int = 300, curve: bool
                      zorder=6)
     texts = [ax.annotate(name, (xv, float(f(np.array(xv)))), xytext=(0, 9),
                          textcoords="offset points", ha="center")
-             for name, xv in zip("abcd", (a, b, c, d))]
+             for name, xv in zip("abcd", (a, b, c, d), strict=False)]
     ax.set_xlim(lo, hi)
     ax.set_xlabel("$\\phi$")
     ax.set_ylabel("$L[\\phi]$")

@@ -23,7 +23,7 @@ __all__ = [
 
 #: colormap for loss surfaces: dark = low loss, bright = high loss (UDL fig. 6.1c)
 CMAP = "magma"
-#: colormap for the momentum phase map (convergence rate): dark = fast, bright = slow
+#: colormap for the momentum phase map (convergence rate): bright = fast, dark = slow
 PHASE_CMAP = "viridis_r"
 #: number of contour lines drawn over a loss surface
 N_LEVELS = 20

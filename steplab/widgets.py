@@ -1,0 +1,781 @@
+"""Live explorers for UDL chapter 6, built on ipywidgets + matplotlib (ipympl in JupyterLab).
+
+Every explorer is a class with the same parts (DESIGN.md section 4, rule 4):
+
+``compute(**params)``
+    pure and cached: runs :func:`steplab.minimize` and returns Trajectories; no drawing;
+``update(**params)``
+    changes some parameters, recomputes and *updates the existing artists in place*
+    (``set_data``), then redraws; callable from tests and benchmarks without a browser;
+``fig``
+    the matplotlib figure, built once;
+``widget``
+    the ipywidgets container to display (sliders, a status line, the canvas);
+``status``
+    an ``ipywidgets.HTML`` line: what the run did, or a short message when it diverged or
+    when a student's code raised (exception type and message, no traceback). The explorer
+    keeps the last good drawing and keeps working.
+
+Redrawing: the static background (heat map, contour lines, axes, tick labels) is drawn once;
+an update restores it and draws only the artists that changed (matplotlib "blitting").
+A change that moves axes limits (such as the number of steps) triggers one full redraw.
+Nothing here picks a backend: in a lesson notebook run ``%matplotlib widget`` first (ipympl);
+under Agg (tests, benchmarks) the same code runs without a browser.
+
+Expensive controls use ``continuous_update=False``; slider labels carry the symbol and the
+book's equation number, e.g. ``"α (6.3)"``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections import OrderedDict
+from contextlib import contextmanager
+
+import numpy as np
+
+from . import data, figures, rates, style
+from . import plots as P
+from .optimizers import Adam, GradientDescent, Momentum, Nesterov, NormalizedGD, as_optimizer
+from .problems import GaborRegression, LinearRegression, Quadratic
+from .train import minimize
+
+__all__ = [
+    "Explorer", "GDExplorer", "SGDExplorer", "MomentumExplorer", "AdamExplorer",
+    "PhaseMapExplorer", "CompareExplorer", "format_error",
+]
+
+
+def format_error(exc: BaseException, limit: int = 300) -> str:
+    """A learner-facing one-line description of an exception: ``"TypeError: message"``,
+    without the traceback, shortened to ``limit`` characters."""
+    msg = f"{type(exc).__name__}: {exc}"
+    return msg if len(msg) <= limit else msg[: limit - 1] + "…"
+
+
+class _LRU:
+    """A small least-recently-used cache for ``compute`` results (keyed by the parameters)."""
+
+    def __init__(self, size: int = 128):
+        self.size, self.data = size, OrderedDict()
+
+    def get(self, key, fn):
+        if key in self.data:
+            self.data.move_to_end(key)
+            return self.data[key]
+        value = fn()
+        self.data[key] = value
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+        return value
+
+
+def _key(params: dict):
+    out = []
+    for k in sorted(params):
+        v = params[k]
+        if isinstance(v, np.ndarray):
+            v = tuple(np.round(v.ravel(), 12))
+        elif isinstance(v, (list, tuple)):
+            v = tuple(v)
+        out.append((k, v))
+    return tuple(out)
+
+
+class _Blitter:
+    """Draw the figure once, then redraw only the animated artists (matplotlib blitting).
+
+    On every full draw (first display, resize, axes change) the ``draw_event`` handler
+    saves the background and draws the animated artists on top. ``update()`` restores the
+    background, draws the animated artists and blits; works on Agg and on ipympl.
+    """
+
+    def __init__(self, fig, artists):
+        self.fig, self.artists, self.background = fig, [], None
+        self.full_draws = 0
+        for a in artists:
+            self.add(a)
+        self._cid = fig.canvas.mpl_connect("draw_event", self._on_draw)
+
+    def add(self, artist):
+        artist.set_animated(True)
+        self.artists.append(artist)
+
+    def _on_draw(self, event):
+        canvas = self.fig.canvas
+        if event is not None and event.canvas is not canvas:
+            return
+        self.background = canvas.copy_from_bbox(self.fig.bbox)
+        self._draw_animated()
+        self.full_draws += 1
+
+    def _draw_animated(self):
+        for a in self.artists:
+            if a.get_visible():
+                self.fig.draw_artist(a)
+
+    def full(self):
+        """Full redraw (the draw event then refreshes the saved background)."""
+        self.background = None
+        self.fig.canvas.draw_idle()
+
+    def update(self):
+        canvas = self.fig.canvas
+        if self.background is None or getattr(canvas, "_blit_stale", False):
+            self.full()
+            return
+        canvas.restore_region(self.background)
+        self._draw_animated()
+        canvas.blit(self.fig.bbox)
+
+
+class Explorer:
+    """Base class of the explorers: parameters, cached compute, controls, status, redraw.
+
+    Subclasses define ``defaults`` (the parameters), ``_build()`` (make figure artists and
+    controls), ``_compute(**params)`` (pure) and ``_draw(result)`` (update artists).
+    ``_layout_keys`` names parameters whose change needs a full redraw (axes limits).
+    """
+
+    title = ""
+    defaults: dict = {}
+    _layout_keys: tuple = ()
+
+    def __init__(self, **params):
+        import ipywidgets as W
+
+        unknown = set(params) - set(self.defaults)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {sorted(unknown)} for {type(self).__name__}; "
+                             f"it accepts {sorted(self.defaults)}.")
+        self.params = {**self.defaults, **params}
+        self._cache = _LRU()
+        self._holding = False
+        self.controls: dict = {}
+        self.status = W.HTML(value="", layout=W.Layout(min_height="1.6em"))
+        self.message = ""
+        self.last_error = None
+        self.result = None
+        self.fig = self._make_figure()
+        self._animated: list = []
+        self._build()
+        self._blit = _Blitter(self.fig, self._animated)
+        for name, ctrl in self.controls.items():
+            ctrl.observe(self._make_observer(name), names="value")
+        self.widget = self._make_container()
+        self.update()
+
+    # -- construction helpers ----------------------------------------------------------------
+    def _make_figure(self):
+        import matplotlib.pyplot as plt
+
+        with style.rc(), plt.ioff():
+            fig = plt.figure(figsize=self.figsize)
+        if hasattr(fig.canvas, "header_visible"):   # ipympl: no title bar, no footer
+            fig.canvas.header_visible = False
+        if hasattr(fig.canvas, "footer_visible"):
+            fig.canvas.footer_visible = False
+        if hasattr(fig.canvas, "toolbar_position"):
+            fig.canvas.toolbar_position = "left"
+        return fig
+
+    figsize = style.FIGSIZE["widget"]
+
+    def _animate(self, *artists):
+        for a in artists:
+            if a is not None:
+                self._animated.append(a)
+        return artists[0] if len(artists) == 1 else artists
+
+    def _make_container(self):
+        import ipywidgets as W
+
+        rows = list(self.controls.values())
+        boxes = [W.HBox(rows[i:i + 3]) for i in range(0, len(rows), 3)]
+        parts = [W.HTML(f"<b>{html.escape(self.title)}</b>")] if self.title else []
+        parts += boxes + [self.status]
+        if isinstance(self.fig.canvas, W.DOMWidget):
+            parts.append(self.fig.canvas)
+        return W.VBox(parts)
+
+    def _make_observer(self, name):
+        def observe(change):
+            if not self._holding:
+                self.update(**{name: change["new"]})
+        return observe
+
+    @contextmanager
+    def _hold(self):
+        old, self._holding = self._holding, True
+        try:
+            yield
+        finally:
+            self._holding = old
+
+    @staticmethod
+    def _slider(kind, description, value, lo, hi, step=None, continuous=True, **kw):
+        import ipywidgets as W
+
+        cls = {"float": W.FloatSlider, "int": W.IntSlider, "log": W.FloatLogSlider}[kind]
+        args = dict(value=value, min=lo, max=hi, description=description,
+                    continuous_update=continuous, style={"description_width": "initial"},
+                    layout=W.Layout(width="290px"), **kw)
+        if step is not None:
+            args["step"] = step
+        if kind == "float":
+            args.setdefault("readout_format", ".3g")
+        return cls(**args)
+
+    # -- the public interface ------------------------------------------------------------------
+    def compute(self, **params):
+        """Pure and cached: the result (Trajectories) for ``params`` (missing ones from the
+        current parameters). Raises what the computation raises."""
+        full = {**self.params, **params}
+        return self._cache.get(_key(full), lambda: self._compute(**full))
+
+    def update(self, **params):
+        """Set parameters, recompute (cached) and update the drawing in place.
+
+        Never raises for a failing run: the status line shows a short message instead, and
+        the last good drawing stays. Returns ``self`` (so calls can be chained)."""
+        unknown = set(params) - set(self.defaults)
+        if unknown:
+            raise ValueError(f"unknown parameter(s) {sorted(unknown)}; this explorer has "
+                             f"{sorted(self.defaults)}.")
+        layout = any(k in self._layout_keys and params[k] != self.params.get(k) for k in params)
+        self.params.update(params)
+        with self._hold():
+            for k, v in params.items():
+                if k in self.controls and self.controls[k].value != v:
+                    try:
+                        self.controls[k].value = v
+                    except Exception:  # a value outside the slider's range: keep the slider
+                        pass
+        if layout:
+            self._relayout()
+        try:
+            result = self.compute()
+            message = self._draw(result)
+            self.last_error = None
+        except Exception as exc:  # noqa: BLE001 - learner code may raise anything
+            self.last_error = exc
+            self._set_status(format_error(exc), error=True)
+            if layout:
+                self._blit.full()
+            return self
+        self.result = result
+        self._set_status(message or "", error=bool(getattr(self, "_warn", False)))
+        if layout:
+            self._blit.full()
+        else:
+            self._blit.update()
+        return self
+
+    def _relayout(self):
+        pass
+
+    def snapshot(self) -> np.ndarray:
+        """The pixels currently on the canvas, an ``(H, W, 4)`` uint8 RGBA array (a copy)."""
+        canvas = self.fig.canvas
+        if self._blit.background is None:
+            canvas.draw()
+        return np.array(canvas.buffer_rgba())
+
+    def savefig(self, path, **kw):
+        """Save the figure *with* its live artists (``fig.savefig`` alone skips them, because
+        blitted artists are marked animated)."""
+        for a in self._animated:
+            a.set_animated(False)
+        try:
+            self.fig.savefig(path, **kw)
+        finally:
+            for a in self._animated:
+                a.set_animated(True)
+            self._blit.full()
+
+    def _set_status(self, text, error=False):
+        self.message = text
+        color = style.COLORS["error"] if error else "#333"
+        self.status.value = f'<span style="color:{color}">{html.escape(text)}</span>'
+
+    # -- shared drawing pieces ----------------------------------------------------------------
+    def _surface(self, ax, problem, xlim, ylim, scale="log"):
+        grid = P.loss_grid(problem, xlim, ylim)
+        out = P.plot_loss_surface(problem, grid=grid, ax=ax, scale=scale)
+        return out
+
+    def _path_artists(self, ax, color="w", label=None):
+        (line,) = ax.plot([], [], "o-", color=color, ms=2.5, lw=1.2, label=label)
+        (start,) = ax.plot([], [], "o", ms=7, mfc=style.COLORS["start"], mec=color, mew=1.5)
+        (end,) = ax.plot([], [], "*", ms=11, color=color, mec="k", mew=0.5)
+        return self._animate(line, start, end)
+
+    @staticmethod
+    def _set_path(artists, traj):
+        line, start, end = artists
+        phi = traj.phi
+        line.set_data(phi[:, 0], phi[:, 1])
+        start.set_data(phi[:1, 0], phi[:1, 1])
+        end.set_data(phi[-1:, 0], phi[-1:, 1])
+
+    @staticmethod
+    def _run_text(traj):
+        if traj.diverged:
+            return traj.message
+        return (f"{traj.label}: loss {traj.loss[0]:.4g} → {traj.loss[-1]:.4g} "
+                f"after {traj.steps} steps")
+
+
+def _problem(name):
+    if name == "linear":
+        return LinearRegression(*data.linear_regression())
+    if name == "gabor":
+        return GaborRegression(*data.gabor())
+    raise ValueError(f'problem must be "linear" or "gabor"; got {name!r}.')
+
+
+# ------------------------------------------------------------------------------------------------
+class GDExplorer(Explorer):
+    """Gradient descent (UDL eq. 6.3) on linear regression (fig. 6.1) or the Gabor model
+    (fig. 6.4). Controls: learning rate α, number of steps; click on the surface to set the
+    start. The fitted model at the last iterate is drawn beside the surface.
+
+    >>> ex = GDExplorer("linear")             # doctest: +SKIP
+    >>> ex.update(alpha=0.02, start=(1.6, -0.5))
+    """
+
+    title = "Gradient descent (UDL 6.1, eq. 6.3) — click the surface to choose the start"
+    defaults = dict(alpha=0.02, steps=30, start=(1.6, -0.5))
+    _layout_keys = ()
+    _presets = {"linear": dict(alpha=0.02, steps=30, start=(1.6, -0.5)),
+                "gabor": dict(alpha=0.04, steps=60, start=(-1.5, 8.5))}
+
+    def __init__(self, problem: str = "linear", **params):
+        self.problem_name = problem
+        self.problem = _problem(problem)
+        self.xlim, self.ylim = figures.RANGES[problem]
+        super().__init__(**{**self._presets[problem], **params})
+
+    def _build(self):
+        ax, axf = self.fig.subplots(1, 2)
+        self.ax, self.ax_fit = ax, axf
+        self._surface(ax, self.problem, self.xlim, self.ylim)
+        self.path = self._path_artists(ax)
+        x_range = (0, 2) if self.problem_name == "linear" else (-15, 15)
+        fits = P.plot_model_fit(self.problem, np.zeros((2, 2)), axf, x_range=x_range,
+                                colors=[style.COLORS["model"]])
+        self.fit_x = fits["x"]
+        self.fit_start, self.fit_end = fits["fits"]
+        self.fit_start.set_linestyle("--")
+        self.fit_start.set_alpha(0.6)
+        self._animate(self.fit_start, self.fit_end)
+        axf.set_ylim(*((0, 2) if self.problem_name == "linear" else (-1.2, 1.2)))
+        axf.set_title("model at start (dashed) and at the end", fontsize=style.FONT_SIZE)
+        self.fig.tight_layout()
+        self.controls["alpha"] = self._slider("log", "α (6.3)", self.params["alpha"], -4, 0,
+                                              0.05, readout_format=".3g")
+        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1, 300, 1,
+                                              continuous=False)
+        self.fig.canvas.mpl_connect("button_press_event", self._on_click)
+
+    def _on_click(self, event):
+        tb = getattr(self.fig.canvas, "toolbar", None)
+        if event.inaxes is self.ax and event.button == 1 and not getattr(tb, "mode", ""):
+            self.update(start=(float(event.xdata), float(event.ydata)))
+
+    def _compute(self, alpha, steps, start):
+        return minimize(self.problem, GradientDescent(alpha=alpha), np.asarray(start, float),
+                        steps=int(steps), label=f"GD α={alpha:.3g}")
+
+    def _draw(self, traj):
+        self._set_path(self.path, traj)
+        y = self.problem.predict(traj.phi[[0, -1]], self.fit_x)
+        self.fit_start.set_data(self.fit_x, y[0])
+        self.fit_end.set_data(self.fit_x, y[1])
+        self._warn = traj.diverged
+        return self._run_text(traj)
+
+
+# ------------------------------------------------------------------------------------------------
+class SGDExplorer(Explorer):
+    """Stochastic gradient descent (UDL eq. 6.10) on the Gabor model: learning rate α, batch
+    size B, shuffling seed, number of epochs, with or without reshuffling each epoch.
+    Left: the path over the full loss; right: the full loss after each step, against epochs."""
+
+    title = "Stochastic gradient descent (UDL 6.2, eq. 6.10) on the Gabor model"
+    defaults = dict(alpha=0.8, batch_size=5, seed=0, epochs=8, shuffle=True, start=(3.5, 6.5))
+    _layout_keys = ("epochs",)
+
+    def _build(self):
+        import ipywidgets as W
+
+        self.problem = _problem("gabor")
+        ax, axl = self.fig.subplots(1, 2)
+        self.ax, self.ax_loss = ax, axl
+        xlim, ylim = figures.RANGES["gabor"]
+        surf = self._surface(ax, self.problem, xlim, ylim)
+        self.path = self._path_artists(ax)
+        Z = surf["grid"][2]
+        (self.curve,) = axl.plot([], [], "-", color=style.COLORS["trajectory"], lw=1.2)
+        self._animate(self.curve)
+        axl.set_yscale("log")
+        axl.set_ylim(0.5 * Z.min(), 2 * Z.max())
+        axl.set_xlabel("epoch")
+        axl.set_ylabel("full loss $L[\\phi]$")
+        self._relayout()
+        self.fig.tight_layout()
+        self.controls["alpha"] = self._slider("log", "α (6.10)", self.params["alpha"], -3, 0.5,
+                                              0.05, readout_format=".3g")
+        self.controls["batch_size"] = self._slider("int", "batch size |B| (6.10)",
+                                                   self.params["batch_size"], 1, self.problem.n, 1)
+        self.controls["seed"] = self._slider("int", "seed", self.params["seed"], 0, 50, 1)
+        self.controls["epochs"] = self._slider("int", "epochs", self.params["epochs"], 1, 40, 1,
+                                               continuous=False)
+        self.controls["shuffle"] = W.Checkbox(value=self.params["shuffle"],
+                                              description="reshuffle every epoch")
+        self.fig.canvas.mpl_connect("button_press_event", self._on_click)
+
+    _on_click = GDExplorer._on_click
+
+    def _relayout(self):
+        self.ax_loss.set_xlim(0, self.params["epochs"])
+
+    def _compute(self, alpha, batch_size, seed, epochs, shuffle, start):
+        return minimize(self.problem, GradientDescent(alpha=alpha), np.asarray(start, float),
+                        epochs=int(epochs), batch_size=int(batch_size), seed=int(seed),
+                        shuffle=bool(shuffle), label=f"SGD α={alpha:.3g}, |B|={batch_size}")
+
+    def _draw(self, traj):
+        self._set_path(self.path, traj)
+        nb = -(-self.problem.n // int(self.params["batch_size"]))
+        self.curve.set_data(np.arange(len(traj.loss)) / nb, traj.loss)
+        self._warn = traj.diverged
+        return self._run_text(traj)
+
+
+# ------------------------------------------------------------------------------------------------
+class MomentumExplorer(Explorer):
+    """Momentum (UDL eq. 6.11) and Nesterov momentum (eq. 6.12) side by side on the Gabor
+    model with the same minibatches (defaults of fig. 6.7: α 0.6, β 0.6, batch 5, 81 steps
+    from (-1.5, 6.5))."""
+
+    title = "Momentum (eq. 6.11) vs Nesterov momentum (eq. 6.12), same minibatches"
+    defaults = dict(alpha=0.6, beta=0.6, steps=81, batch_size=5, seed=1, start=(-1.5, 6.5))
+    figsize = style.FIGSIZE["widget"]
+
+    def _build(self):
+        self.problem = _problem("gabor")
+        axes = self.fig.subplots(1, 2, sharey=True)
+        self.axes = axes
+        xlim, ylim = figures.RANGES["gabor"]
+        grid = P.loss_grid(self.problem, xlim, ylim)
+        self.paths = []
+        for ax, name in zip(axes, ("Momentum", "Nesterov"), strict=False):
+            P.plot_loss_surface(self.problem, grid=grid, ax=ax)
+            self.paths.append(self._path_artists(ax, color="w"))
+            ax.set_title(name + (" (6.11)" if name == "Momentum" else " (6.12)"),
+                         fontsize=style.FONT_SIZE)
+        axes[1].set_ylabel("")
+        self.fig.tight_layout()
+        self.controls["alpha"] = self._slider("log", "α (6.11)", self.params["alpha"], -3, 0.5,
+                                              0.05, readout_format=".3g")
+        self.controls["beta"] = self._slider("float", "β (6.11)", self.params["beta"], 0.0, 0.99,
+                                             0.01)
+        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1, 300, 1,
+                                              continuous=False)
+
+    def _compute(self, alpha, beta, steps, batch_size, seed, start):
+        kw = dict(steps=int(steps), batch_size=batch_size, seed=int(seed))
+        phi0 = np.asarray(start, float)
+        return (minimize(self.problem, Momentum(alpha=alpha, beta=beta), phi0, **kw),
+                minimize(self.problem, Nesterov(alpha=alpha, beta=beta), phi0, **kw))
+
+    def _draw(self, result):
+        for arts, tr in zip(self.paths, result, strict=False):
+            self._set_path(arts, tr)
+        self._warn = any(t.diverged for t in result)
+        return "   |   ".join(self._run_text(t) for t in result)
+
+
+# ------------------------------------------------------------------------------------------------
+class AdamExplorer(Explorer):
+    """GD, normalized GD (eqs. 6.13-6.14) and Adam (6.15-6.17) on the loss of fig. 6.9, from
+    (-0.7, -0.9): learning rates, β, γ, ε and Adam's bias correction (6.16) on or off."""
+
+    title = "GD vs normalized GD vs Adam on the loss of fig. 6.9"
+    defaults = dict(alpha_gd=0.08, steps_gd=200, alpha_norm=0.08, alpha_adam=0.05, beta=0.9,
+                    gamma=0.99, epsilon=1e-8, bias_correction=True, steps=60,
+                    start=(-0.7, -0.9))
+    figsize = style.FIGSIZE["row3"]
+
+    def _build(self):
+        import ipywidgets as W
+
+        self.problem = figures.adam_problem()
+        axes = self.fig.subplots(1, 3, sharey=True)
+        self.axes = axes
+        xlim, ylim = figures.RANGES["adam"]
+        grid = P.loss_grid(self.problem, xlim, ylim)
+        self.paths = []
+        names = ("GD (6.3)", "normalized GD (6.13-6.14)", "Adam (6.15-6.17)")
+        for ax, name in zip(axes, names, strict=True):
+            P.plot_loss_surface(self.problem, grid=grid, ax=ax, scale="linear")
+            ax.plot(0.7, 0.0, "+", color="c", ms=10, mew=2)
+            self.paths.append(self._path_artists(ax))
+            ax.set_title(name, fontsize=style.FONT_SIZE)
+        for ax in axes[1:]:
+            ax.set_ylabel("")
+        self.fig.tight_layout()
+        s = self._slider
+        self.controls["alpha_gd"] = s("log", "α GD (6.3)", self.params["alpha_gd"], -3, 0.5, 0.05,
+                                      readout_format=".3g")
+        self.controls["alpha_norm"] = s("log", "α normalized (6.14)", self.params["alpha_norm"],
+                                        -3, 0, 0.05, readout_format=".3g")
+        self.controls["alpha_adam"] = s("log", "α Adam (6.17)", self.params["alpha_adam"], -3, 0,
+                                        0.05, readout_format=".3g")
+        self.controls["beta"] = s("float", "β (6.15)", self.params["beta"], 0.0, 0.99, 0.01)
+        self.controls["gamma"] = s("float", "γ (6.15)", self.params["gamma"], 0.0, 0.999, 0.001)
+        self.controls["epsilon"] = s("log", "ε (6.17)", self.params["epsilon"], -10, 0, 0.5,
+                                     readout_format=".1e")
+        self.controls["bias_correction"] = W.Checkbox(value=self.params["bias_correction"],
+                                                      description="bias correction (6.16)")
+        self.controls["steps"] = s("int", "steps T", self.params["steps"], 1, 300, 1,
+                                   continuous=False)
+
+    def _compute(self, alpha_gd, steps_gd, alpha_norm, alpha_adam, beta, gamma, epsilon,
+                 bias_correction, steps, start):
+        phi0 = np.asarray(start, float)
+        return (
+            minimize(self.problem, GradientDescent(alpha=alpha_gd), phi0, steps=int(steps_gd),
+                     label="GD"),
+            minimize(self.problem, NormalizedGD(alpha=alpha_norm, epsilon=epsilon), phi0,
+                     steps=int(steps), label="normalized GD"),
+            minimize(self.problem, Adam(alpha=alpha_adam, beta=beta, gamma=gamma,
+                                        epsilon=epsilon, bias_correction=bool(bias_correction)),
+                     phi0, steps=int(steps), label="Adam"),
+        )
+
+    def _draw(self, result):
+        for arts, tr in zip(self.paths, result, strict=False):
+            self._set_path(arts, tr)
+        self._warn = any(t.diverged for t in result)
+        return "   |   ".join(
+            t.message if t.diverged else f"{t.label}: final loss {t.loss[-1]:.3g}" for t in result)
+
+
+# ------------------------------------------------------------------------------------------------
+class PhaseMapExplorer(Explorer):
+    """The momentum phase map (after Distill's "Why momentum really works"): for the quadratic
+    ``L = (lambda1 phi0^2 + lambda2 phi1^2)/2`` the convergence rate of UDL eq. 6.11 (spectral
+    radius of its 2x2 iteration matrix, :mod:`steplab.rates`) over (α, β). Click the map (or
+    move the α, β sliders) to run momentum there: the path and the loss curve appear beside
+    the map, with the regime named; the fastest (α, β) is marked with a star."""
+
+    title = "Momentum phase map: convergence rate of eq. 6.11 on a quadratic — click the map"
+    defaults = dict(lam1=0.2, lam2=2.0, alpha=0.5, beta=0.5, steps=60, start=(1.0, 1.0))
+    _layout_keys = ("lam1", "lam2", "steps")
+    figsize = style.FIGSIZE["row3"]
+    LOG_ALPHA = (-3.0, 2.0)
+    BETA = (0.0, 0.99)
+    GRID = (150, 200)  # (beta rows, alpha columns)
+
+    def _build(self):
+        axm, axp, axl = self.fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1.25, 1, 1]))
+        self.ax_map, self.ax_path, self.ax_loss = axm, axp, axl
+        la = np.linspace(*self.LOG_ALPHA, self.GRID[1])
+        self.alphas, self.betas = 10.0 ** la, np.linspace(*self.BETA, self.GRID[0])
+        ext = (*self.LOG_ALPHA, *self.BETA)
+        cmap = __import__("matplotlib").colormaps[style.PHASE_CMAP].with_extremes(over="#d9d9d9")
+        self.image = axm.imshow(np.zeros(self.GRID), origin="lower", extent=ext, aspect="auto",
+                                cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+        self.fig.colorbar(self.image, ax=axm, label="rate ρ (grey: diverges)", extend="max")
+        axm.set_xlabel("log$_{10}$ α (6.11)")
+        axm.set_ylabel("β (6.11)")
+        (self.opt_mark,) = axm.plot([], [], "*", ms=14, color="gold", mec="k")
+        (self.sel_mark,) = axm.plot([], [], "o", ms=9, mfc="none", mec="r", mew=2)
+        self._animate(self.sel_mark)
+        self.path = self._path_artists(axp, color=style.COLORS["trajectory"])
+        self.regime_text = axp.text(0.03, 0.95, "", transform=axp.transAxes, va="top",
+                                    fontsize=style.FONT_SIZE, bbox=dict(fc="w", alpha=0.8, lw=0))
+        self._animate(self.regime_text)
+        axp.set_xlim(-1.6, 1.6)
+        axp.set_ylim(-1.6, 1.6)
+        axp.set_xlabel("$\\phi_0$")
+        axp.set_ylabel("$\\phi_1$")
+        self.contours = None
+        (self.curve,) = axl.plot([], [], "-", color=style.COLORS["trajectory"], label="loss")
+        (self.theory,) = axl.plot([], [], "--", color="k", lw=1, label="ρ$^{2t}$ · L$_0$")
+        self._animate(self.curve, self.theory)
+        axl.set_yscale("log")
+        axl.set_ylim(1e-12, 1e3)
+        axl.set_xlabel("step t")
+        axl.set_ylabel("loss")
+        axl.legend(loc="lower left")
+        self._relayout()
+        self.fig.tight_layout()
+        s = self._slider
+        self.controls["lam1"] = s("log", "λ₁ curvature", self.params["lam1"], -2, 1, 0.05,
+                                  continuous=False, readout_format=".3g")
+        self.controls["lam2"] = s("log", "λ₂ curvature", self.params["lam2"], -2, 1, 0.05,
+                                  continuous=False, readout_format=".3g")
+        self.controls["alpha"] = s("log", "α (6.11)", self.params["alpha"], *self.LOG_ALPHA,
+                                   0.02, readout_format=".3g")
+        self.controls["beta"] = s("float", "β (6.11)", self.params["beta"], *self.BETA, 0.01)
+        self.controls["steps"] = s("int", "steps T", self.params["steps"], 5, 300, 1,
+                                   continuous=False)
+        self.fig.canvas.mpl_connect("button_press_event", self._on_click)
+
+    def _relayout(self):
+        """Static parts that depend on the curvatures or the number of steps."""
+        lams = (self.params["lam1"], self.params["lam2"])
+        rate, _ = rates.phase_map(lams, self.alphas, self.betas)
+        self.image.set_data(rate)
+        opt = rates.optimal_momentum(min(lams), max(lams))
+        self.optimum = opt
+        self.opt_mark.set_data([np.log10(opt["alpha"])], [opt["beta"]])
+        if self.contours is not None:
+            self.contours.remove()
+        q = Quadratic(np.diag(lams))
+        X, Y, Z = P.loss_grid(q, (-1.6, 1.6), (-1.6, 1.6), n=81)
+        self.contours = self.ax_path.contour(X, Y, Z, levels=np.geomspace(1e-3, Z.max(), 12),
+                                             colors="0.6", linewidths=0.6)
+        self.ax_loss.set_xlim(0, self.params["steps"])
+
+    def _on_click(self, event):
+        tb = getattr(self.fig.canvas, "toolbar", None)
+        if event.inaxes is self.ax_map and event.button == 1 and not getattr(tb, "mode", ""):
+            beta = float(np.clip(event.ydata, *self.BETA))
+            self.update(alpha=float(10.0 ** event.xdata), beta=beta)
+
+    def _compute(self, lam1, lam2, alpha, beta, steps, start):
+        lams = (float(lam1), float(lam2))
+        q = Quadratic(np.diag(lams))
+        traj = minimize(q, Momentum(alpha=alpha, beta=beta), np.asarray(start, float),
+                        steps=int(steps), label="momentum")
+        rho = float(rates.convergence_rate(alpha, beta, lams))
+        return dict(traj=traj, rate=rho, regime=rates.regime(alpha, beta, lams))
+
+    def _draw(self, res):
+        traj, rho = res["traj"], res["rate"]
+        self._set_path(self.path, traj)
+        self.sel_mark.set_data([np.log10(self.params["alpha"])], [self.params["beta"]])
+        t = np.arange(len(traj.loss))
+        self.curve.set_data(t, np.maximum(traj.loss, 1e-300))
+        tt = np.arange(int(self.params["steps"]) + 1)
+        with np.errstate(over="ignore", under="ignore"):
+            self.theory.set_data(tt, traj.loss[0] * rho ** (2.0 * tt))
+        self.regime_text.set_text(f"{res['regime']}, ρ = {rho:.3f}")
+        opt = self.optimum
+        self._warn = traj.diverged
+        msg = (f"α = {self.params['alpha']:.3g}, β = {self.params['beta']:.2f}: "
+               f"{res['regime']} (rate ρ = {rho:.3f} per step). Fastest: α* = {opt['alpha']:.3g}, "
+               f"β* = {opt['beta']:.3f}, ρ* = {opt['rate']:.3f} (plain GD at best: "
+               f"{opt['gd_rate']:.3f}).")
+        if traj.diverged:
+            msg = "divergence: " + traj.message
+        return msg
+
+
+# ------------------------------------------------------------------------------------------------
+def _default_optimizers():
+    return {"GD α=0.05 (6.3)": GradientDescent(alpha=0.05),
+            "Momentum α=0.1 β=0.9 (6.11)": Momentum(alpha=0.1, beta=0.9),
+            "Nesterov α=0.1 β=0.9 (6.12)": Nesterov(alpha=0.1, beta=0.9),
+            "Adam α=0.1 (6.15-6.17)": Adam(alpha=0.1, beta=0.9, gamma=0.99)}
+
+
+class CompareExplorer(Explorer):
+    """Any two optimizers on the same problem, side by side, including a student's own: pass
+    ``optimizers={"name": opt, ...}`` where ``opt`` is an optimizer object (``init``/``step``)
+    or a plain function ``step(phi, grad) -> phi``. When one of them raises or diverges, its
+    panel keeps its last good path and the status line says what happened; the other keeps
+    updating.
+
+    >>> def my_step(phi, grad):            # doctest: +SKIP
+    ...     return phi - 0.05 * grad
+    >>> CompareExplorer(optimizers={"mine": my_step, "GD": GradientDescent(0.05)}).widget
+    """
+
+    title = "Compare two optimizers — click a surface to choose the start"
+    defaults = dict(a=None, b=None, steps=60, start=(-1.5, 8.5))
+    _presets = {"linear": dict(start=(1.6, -0.5)), "gabor": dict(start=(-1.5, 8.5))}
+
+    def __init__(self, problem: str = "gabor", optimizers=None, **params):
+        self.problem_name = problem
+        self.problem = _problem(problem)
+        self.xlim, self.ylim = figures.RANGES[problem]
+        opts = dict(optimizers) if optimizers else _default_optimizers()
+        if len(opts) < 1:
+            raise ValueError("pass at least one optimizer in optimizers={'name': opt}.")
+        self.optimizers = {}
+        for name, o in opts.items():
+            self.optimizers[str(name)] = as_optimizer(o, label=str(name))
+        names = list(self.optimizers)
+        first = dict(a=names[0], b=names[1] if len(names) > 1 else names[0])
+        self._last_good = [None, None]
+        super().__init__(**{**self._presets[problem], **first, **params})
+
+    def _build(self):
+        import ipywidgets as W
+
+        axes = self.fig.subplots(1, 2, sharey=True)
+        self.axes = axes
+        grid = P.loss_grid(self.problem, self.xlim, self.ylim)
+        self.paths = []
+        for ax, col in zip(axes, ("w", "c"), strict=False):
+            P.plot_loss_surface(self.problem, grid=grid, ax=ax)
+            self.paths.append(self._path_artists(ax, color=col))
+        self.titles = [ax.text(0.02, 0.98, "", transform=ax.transAxes, va="top", color="w",
+                               fontsize=style.FONT_SIZE - 1) for ax in axes]
+        self._animate(*self.titles)
+        axes[1].set_ylabel("")
+        self.fig.tight_layout()
+        names = list(self.optimizers)
+        self.controls["a"] = W.Dropdown(options=names, value=self.params["a"], description="left")
+        self.controls["b"] = W.Dropdown(options=names, value=self.params["b"], description="right")
+        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1, 300, 1,
+                                              continuous=False)
+        self.fig.canvas.mpl_connect("button_press_event", self._on_click)
+
+    def _on_click(self, event):
+        tb = getattr(self.fig.canvas, "toolbar", None)
+        if event.inaxes in tuple(self.axes) and event.button == 1 and not getattr(tb, "mode", ""):
+            self.update(start=(float(event.xdata), float(event.ydata)))
+
+    def _run_one(self, name, steps, start):
+        if name not in self.optimizers:
+            raise ValueError(f"no optimizer named {name!r}; choose one of {list(self.optimizers)}.")
+        return minimize(self.problem, self.optimizers[name], np.asarray(start, float),
+                        steps=int(steps), label=name)
+
+    def _compute(self, a, b, steps, start):
+        out = []
+        for name in (a, b):  # each run separately: one student's error must not hide the other
+            try:
+                out.append(self._run_one(name, steps, start))
+            except Exception as exc:  # noqa: BLE001 - learner code may raise anything
+                out.append(exc)
+        return tuple(out)
+
+    def _draw(self, result):
+        msgs = []
+        warn = False
+        chosen = (self.params["a"], self.params["b"])
+        for k, (res, name) in enumerate(zip(result, chosen, strict=True)):
+            side = ("left", "right")[k]
+            if isinstance(res, BaseException):
+                warn = True
+                msgs.append(f"{side} ({name}) raised {format_error(res)} "
+                            "— showing its last good path")
+                self.titles[k].set_text(f"{name}: error")
+                continue
+            self._set_path(self.paths[k], res)
+            self._last_good[k] = res
+            self.titles[k].set_text(name)
+            if res.diverged:
+                warn = True
+                msgs.append(f"{side} ({name}) {res.message}")
+            else:
+                msgs.append(f"{side}: final loss {res.loss[-1]:.4g}")
+        self._warn = warn
+        return "   |   ".join(msgs)
