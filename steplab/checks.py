@@ -61,6 +61,10 @@ HINTS = {
     "sign": ("The sign (符号) is flipped: you move uphill or return minus the gradient. "
              "For L = sum (f - y)^2 the derivative is +2 (f - y) df/dphi, and a descent step "
              "subtracts: phi - alpha * ..."),
+    "step_sign": ("The step goes the wrong way (uphill): a descent step subtracts the update, "
+                  "phi - alpha * grad, it does not add it."),
+    "step_scale": ("The step has the right direction but the wrong length (twice or half the "
+                   "expected one): check alpha and any constant factor in the update."),
     "factor2": ("Off by a factor of 2. The derivative of (f - y)^2 is 2 (f - y) times df/dphi: "
                 "check that the 2 appears exactly once."),
     "half": ("Off by a factor of 1/2: the 2 from differentiating the square (f - y)^2 is "
@@ -382,6 +386,8 @@ def _diagnose(got, exp, rtol, atol, n=None, base=None, alpha=None):
     tol = max(rtol, 1e-6)
     for key, r in tests:
         if _allclose(got, r * exp, tol, atol):
+            if base is not None and key in ("sign", "factor2", "half"):
+                return "step_sign" if key == "sign" else "step_scale"
             return key
     if got.ndim == 1 and got.size > 1 and base is None and _allclose(got, exp[::-1], tol, atol) \
             and not _allclose(exp, exp[::-1], tol, atol):
@@ -989,7 +995,7 @@ def check_step(student_step, reference, phi=None, *, grad_fn: Callable | None = 
                 got_phi = parsed.get("phi")
                 hint = (_hint_from_mutants(muts, cur, state, base_grad, got_phi, rtol, atol)
                         if got_phi is not None else "") or hint
-                if not hint or hint in ("sign", "factor2", "half", ""):
+                if not hint or hint in ("step_sign", "step_scale"):
                     hint = _grad_point_hint(ref_log.points, stu_log.points, rtol, atol) or hint
                 if hint == "wrong_point" and type(reference).__name__ in ("Nesterov", "HeavyBall", "NAdam"):
                     hint = "nesterov_point"
@@ -1127,7 +1133,7 @@ def check_optimizer(student, reference, problem=None, phi0=None, steps: int = 10
                 if got is not None and _allclose(prev, ref_phi, rtol, atol):
                     hint = _hint_from_mutants(muts, ref_phi, ref_state, base_grad, got,
                                               rtol, atol) or hint
-                if not hint or hint in ("sign", "factor2", "half"):
+                if not hint or hint in ("step_sign", "step_scale"):
                     hint = _grad_point_hint(ref_log.points, stu_log.points, rtol, atol) or hint
                 if hint == "wrong_point" and type(reference).__name__ in ("Nesterov", "HeavyBall", "NAdam"):
                     hint = "nesterov_point"
