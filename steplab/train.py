@@ -71,8 +71,10 @@ def epoch_batches(n: int, batch_size: int, rng=None, shuffle: bool = True) -> li
 
 
 def clip_by_norm(g, max_norm: float):
-    """Gradient clipping by norm (Goodfellow eq. 8.? "cliffs"): if ``||g|| > max_norm`` rescale
-    ``g`` to length ``max_norm``, keeping its direction; otherwise return it unchanged."""
+    """Gradient clipping by norm (Goodfellow sec. 8.2.4 "cliffs", and sec. 10.11.1): if
+    ``||g|| > max_norm`` rescale ``g`` to length ``max_norm``, keeping its direction; otherwise
+    return it unchanged. Returns a new array or ``g`` itself; never modifies ``g``."""
+    max_norm = V.rate(max_norm, "max_norm")
     norm = math.sqrt(float(np.vdot(g, g)))
     return g * (max_norm / norm) if norm > max_norm else g
 
@@ -86,7 +88,8 @@ def polyak_average(phis, decay: float | None = None) -> np.ndarray:
     """
     phis = np.asarray(phis, dtype=float)
     if decay is None:
-        return np.cumsum(phis, axis=0) / np.arange(1, len(phis) + 1).reshape(-1, *[1] * (phis.ndim - 1))
+        count = np.arange(1, len(phis) + 1).reshape(-1, *[1] * (phis.ndim - 1))
+        return np.cumsum(phis, axis=0) / count
     d = V.decay(decay, "decay")
     out = np.empty_like(phis)
     out[0] = phis[0]
@@ -128,7 +131,8 @@ def minimize(problem, opt, phi0, steps=None, epochs=None, batch_size=None, seed=
     if steps is not None and epochs is not None:
         raise ValueError("give either steps or epochs, not both.")
     if steps is None and epochs is None:
-        raise ValueError("say how long to run: steps=... (iterations) or epochs=... (passes over the data).")
+        raise ValueError("say how long to run: steps=... (iterations) or epochs=... "
+                         "(passes over the data).")
     steps = V.positive_int(steps, "steps", allow_none=True)
     epochs = V.positive_int(epochs, "epochs", allow_none=True)
     if clip is not None:
@@ -172,7 +176,17 @@ def minimize(problem, opt, phi0, steps=None, epochs=None, batch_size=None, seed=
                 grad_fn = problem.grad
             if clip is not None:
                 grad_fn = _clipped(grad_fn, clip)
-            alpha = None if schedule is None else float(schedule(t))
+            alpha = None
+            if schedule is not None:
+                alpha = schedule(t)
+                if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating,
+                                                                     np.integer)):
+                    raise ValueError(f"schedule({t}) returned {alpha!r}; a schedule must "
+                                     "return one learning rate (a number) per step.")
+                alpha = float(alpha)
+                if not (alpha >= 0.0 and math.isfinite(alpha)):
+                    raise ValueError(f"schedule({t}) returned the learning rate {alpha!r}; "
+                                     "learning rates must be finite numbers >= 0.")
             phi, state = opt.step(phi, state, grad_fn, alpha=alpha)
             phi = np.asarray(phi, dtype=float)
             if phi.shape != phis.shape[1:]:
@@ -181,14 +195,14 @@ def minimize(problem, opt, phi0, steps=None, epochs=None, batch_size=None, seed=
             phis[t] = phi
             if not np.all(np.isfinite(phi)):
                 diverged, last = True, t
-                message = _divergence_message(t, "parameters", getattr(opt, "alpha", None))
+                message = _divergence_message(t, "parameters", _alpha_at(opt, schedule, t))
                 break
         losses = np.asarray(problem.loss(phis[:last + 1]), dtype=float)
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:
         first = int(bad[0])
         if not diverged or first < last:
-            message = _divergence_message(first, "loss", getattr(opt, "alpha", None))
+            message = _divergence_message(first, "loss", _alpha_at(opt, schedule, first))
         diverged, last = True, first
     if diverged and on_divergence == "raise":
         raise DivergenceError(message)
@@ -197,8 +211,15 @@ def minimize(problem, opt, phi0, steps=None, epochs=None, batch_size=None, seed=
     return Trajectory(
         phi=phis[:keep].copy(), loss=losses[:keep], epoch=epoch, diverged=diverged,
         message=message, batches=tuple(used[:keep - 1]) if used is not None else None,
-        label=label if label is not None else opt.name,
+        label=label if label is not None else getattr(opt, "name", type(opt).__name__),
     )
+
+
+def _alpha_at(opt, schedule, t):
+    """The learning rate step ``t`` used (for messages), or None if unknown."""
+    if schedule is not None and t >= 1:
+        return float(schedule(t))
+    return getattr(opt, "alpha", None)
 
 
 def _clipped(grad_fn, max_norm):
