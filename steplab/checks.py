@@ -48,6 +48,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .optimizers import AdamState, MomentumState
 from .problems import fd_gradient
 
 __all__ = [
@@ -809,7 +810,8 @@ def _mutants(opt):
             t = state.t + 1
             m = b * state.m + (1 - b) * g
             v = c * state.v + (1 - c) * g * g
-            return phi - a * (m / (1 - b ** (t + _off))) / (np.sqrt(v / (1 - c ** (t + _off))) + e), None
+            return (phi - a * (m / (1 - b ** (t + _off))) / (np.sqrt(v / (1 - c ** (t + _off))) + e),
+                    AdamState(t, m, v))
 
         out.append(("t_offset", t_plus))
     if {"beta", "gamma"} <= fields and cls in ("Adam", "AMSGrad", "NAdam", "Adamax", "AdamW"):
@@ -823,11 +825,11 @@ def _mutants(opt):
 
         def undamped(phi, state, grad_fn):
             m = b * state.m + grad_fn(phi - look * a * b * state.m)
-            return phi - a * m, None
+            return phi - a * m, MomentumState(state.t + 1, m)
 
         def swapped(phi, state, grad_fn):
             m = (1 - b) * state.m + b * grad_fn(phi - look * a * b * state.m)
-            return phi - a * m, None
+            return phi - a * m, MomentumState(state.t + 1, m)
 
         out += [("momentum_damping", undamped), ("momentum_damping", swapped)]
     if cls == "Nesterov":
@@ -835,11 +837,11 @@ def _mutants(opt):
 
         def at_phi(phi, state, grad_fn):
             m = b * state.m + (1 - b) * grad_fn(phi)
-            return phi - a * m, None
+            return phi - a * m, MomentumState(state.t + 1, m)
 
         def at_print(phi, state, grad_fn):  # the first print's phi - alpha * m
             m = b * state.m + (1 - b) * grad_fn(phi - a * state.m)
-            return phi - a * m, None
+            return phi - a * m, MomentumState(state.t + 1, m)
 
         out += [("nesterov_point", at_phi), ("nesterov_point", at_print)]
     if cls == "HeavyBall" and getattr(opt, "nesterov", False):
@@ -893,14 +895,20 @@ def _ref_step(ref, phi, state, grad_fn):
 
 
 def _hint_from_mutants(mutants, phi, state, grad_fn, got, rtol, atol):
+    """The first wrong version whose output matches the learner's (phi, and any state both
+    return); ``got`` is the dict of the learner's outputs by name."""
     for key, mut in mutants:
         try:
             with np.errstate(all="ignore"):
-                alt = np.asarray(mut(np.array(phi), _copy(state), grad_fn)[0], dtype=float)
-        except Exception:  # a mutant that does not apply here
+                alt_phi, alt_state = mut(np.array(phi), _copy(state), grad_fn)
+            if not _allclose(np.asarray(got["phi"], dtype=float), alt_phi, rtol, atol):
+                continue
+            alt = _state_dict(alt_state)
+            if all(_allclose(np.asarray(v, dtype=float), np.asarray(alt[k], dtype=float), rtol, atol)
+                   for k, v in got.items() if k != "phi" and k in alt):
+                return key
+        except Exception:  # a mutant that does not apply here, or outputs of odd shapes
             continue
-        if _allclose(np.asarray(got, dtype=float), alt, rtol, atol):
-            return key
     return ""
 
 
@@ -992,9 +1000,8 @@ def check_step(student_step, reference, phi=None, *, grad_fn: Callable | None = 
         except _Fail as f:
             hint = f.hint
             if hint not in ("inplace", "shape", "none", "raised", "timeout", "signature", "outputs"):
-                got_phi = parsed.get("phi")
-                hint = (_hint_from_mutants(muts, cur, state, base_grad, got_phi, rtol, atol)
-                        if got_phi is not None else "") or hint
+                hint = (_hint_from_mutants(muts, cur, state, base_grad, parsed, rtol, atol)
+                        if parsed.get("phi") is not None else "") or hint
                 if not hint or hint in ("step_sign", "step_scale"):
                     hint = _grad_point_hint(ref_log.points, stu_log.points, rtol, atol) or hint
                 if hint == "wrong_point" and type(reference).__name__ in ("Nesterov", "HeavyBall", "NAdam"):
@@ -1016,8 +1023,8 @@ def _wrap_wrong(wrong, hyper):
     def mut(phi, state, grad_fn):
         sd = _state_dict(state)
         vals = b.bind(phi, sd, grad_fn, hyper, "", "mistake")
-        out = wrong(**vals)
-        return (out[0] if isinstance(out, tuple) else out), None
+        parsed = b.parse(wrong(**vals), b.state_names(sd, hyper), "", "mistake")
+        return parsed.pop("phi"), parsed
     return mut
 
 
@@ -1129,9 +1136,8 @@ def check_optimizer(student, reference, problem=None, phi0=None, steps: int = 10
         except _Fail as f:
             hint = f.hint
             if hint not in ("inplace", "shape", "none", "raised", "timeout", "signature", "outputs"):
-                got = parsed.get("phi")
-                if got is not None and _allclose(prev, ref_phi, rtol, atol):
-                    hint = _hint_from_mutants(muts, ref_phi, ref_state, base_grad, got,
+                if parsed.get("phi") is not None and _allclose(prev, ref_phi, rtol, atol):
+                    hint = _hint_from_mutants(muts, ref_phi, ref_state, base_grad, parsed,
                                               rtol, atol) or hint
                 if not hint or hint in ("step_sign", "step_scale"):
                     hint = _grad_point_hint(ref_log.points, stu_log.points, rtol, atol) or hint
