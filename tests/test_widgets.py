@@ -1,0 +1,258 @@
+"""steplab.widgets: explorers update the artists they drew (never rebuild the figure), show
+what they computed, and turn divergence and student errors into a message in the widget.
+Runs under Agg, without a browser (update() and the controls' observers are plain Python)."""
+
+import subprocess
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.backend_bases import MouseEvent  # noqa: E402
+
+import steplab as sl  # noqa: E402
+from steplab import rates  # noqa: E402
+from steplab import widgets as W  # noqa: E402
+
+ALL = [
+    (W.GDExplorer, dict(problem="linear")),
+    (W.GDExplorer, dict(problem="gabor")),
+    (W.SGDExplorer, {}),
+    (W.MomentumExplorer, {}),
+    (W.AdamExplorer, {}),
+    (W.PhaseMapExplorer, {}),
+    (W.CompareExplorer, {}),
+]
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _click(fig, ax, x, y):
+    fig.canvas.draw()
+    px, py = ax.transData.transform((x, y))
+    MouseEvent("button_press_event", fig.canvas, px, py, button=1)._process()
+
+
+def test_import_steplab_does_not_load_matplotlib_or_ipywidgets():
+    code = "import sys, steplab; print('matplotlib' in sys.modules, 'ipywidgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("cls,kw", ALL, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_every_explorer_has_the_common_interface(cls, kw):
+    import ipywidgets
+
+    ex = cls(**kw)
+    assert isinstance(ex.widget, ipywidgets.Box)
+    assert isinstance(ex.status, ipywidgets.HTML)
+    assert ex.status in ex.widget.children
+    assert ex.fig is not None and callable(ex.compute) and callable(ex.update)
+    assert matplotlib.get_backend().lower() == "agg"       # no backend forced
+    # labels carry the symbol and the equation number; step counts update on release only
+    for name, ctrl in ex.controls.items():
+        if name.startswith("alpha") or name in ("beta", "gamma", "epsilon"):
+            assert "(6." in ctrl.description, ctrl.description
+        if name in ("steps", "epochs", "lam1", "lam2"):
+            assert ctrl.continuous_update is False
+
+
+@pytest.mark.parametrize("cls,kw", ALL, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_update_changes_pixels_without_rebuilding(cls, kw):
+    ex = cls(**kw)
+    fig, axes, artists = ex.fig, list(ex.fig.axes), list(ex._animated)
+    before = ex.snapshot()
+    key = next(k for k in ("alpha", "alpha_adam", "steps") if k in ex.params)
+    ex.update(**{key: ex.params[key] * 0.5 if key != "steps" else ex.params[key] // 2})
+    after = ex.snapshot()
+    assert ex.fig is fig and list(ex.fig.axes) == axes and list(ex._animated) == artists
+    assert (before != after).any(), "the canvas did not change"
+    assert ex.last_error is None
+
+
+def test_gd_explorer_draws_the_computed_trajectory():
+    ex = W.GDExplorer("linear")
+    ex.update(alpha=0.01, steps=12, start=(1.5, -0.4))
+    expected = sl.minimize(sl.LinearRegression(*sl.data.linear_regression()),
+                           sl.GradientDescent(0.01), [1.5, -0.4], steps=12)
+    assert np.allclose(ex.path[0].get_xydata(), expected.phi)
+    assert np.allclose(ex.path[2].get_xydata(), expected.phi[-1:])
+    # the fitted model beside the surface is phi0 + phi1 x at the last iterate (eq. 6.4)
+    phi = expected.phi[-1]
+    assert np.allclose(ex.fit_end.get_ydata(), phi[0] + phi[1] * ex.fit_x)
+    assert "loss" in ex.message
+
+
+def test_compute_is_pure_and_cached():
+    ex = W.GDExplorer("linear")
+    a = ex.compute(alpha=0.02, steps=5)
+    b = ex.compute(alpha=0.02, steps=5)
+    assert a is b
+    assert a.steps == 5 and np.allclose(a.phi[0], ex.params["start"])
+    assert ex.compute(alpha=0.03, steps=5) is not a
+
+
+def test_slider_change_runs_the_callback():
+    ex = W.GDExplorer("linear")
+    ex.controls["alpha"].value = 0.005
+    assert ex.params["alpha"] == 0.005
+    assert np.allclose(ex.path[0].get_xydata(), ex.compute().phi)
+
+
+def test_click_on_the_surface_sets_the_start():
+    ex = W.GDExplorer("linear")
+    _click(ex.fig, ex.ax, 0.5, 0.5)
+    assert np.allclose(ex.params["start"], (0.5, 0.5), atol=0.02)
+    assert np.allclose(ex.path[1].get_xydata(), [ex.params["start"]])
+
+
+def test_divergence_is_a_message_not_a_traceback():
+    ex = W.GDExplorer("linear")
+    good = ex.path[0].get_xydata().copy()
+    ex.update(alpha=0.9, steps=300)
+    assert "diverged" in ex.message and "smaller learning rate" in ex.message
+    assert "color:" in ex.status.value and ex.last_error is None
+    drawn = ex.path[0].get_xydata()
+    assert np.all(np.isfinite(drawn)) and len(drawn) < 301      # only the finite part is drawn
+    assert not np.allclose(drawn[1], good[1])
+    ex.update(alpha=0.01)             # and it keeps working afterwards
+    assert "diverged" not in ex.message
+
+
+def test_bad_value_from_code_is_a_message():
+    ex = W.MomentumExplorer()
+    ex.update(beta=1.5)               # Momentum raises ValueError: beta must lie in [0, 1)
+    assert "ValueError" in ex.message and "beta" in ex.message
+    ex.update(beta=0.5)
+    assert ex.last_error is None and "Momentum" in ex.message
+
+
+def test_student_function_that_raises_keeps_the_explorer_working():
+    calls = {"n": 0}
+
+    def broken(phi, grad):
+        calls["n"] += 1
+        if calls["n"] > 3:
+            raise ZeroDivisionError("oops in my step")
+        return phi - 0.01 * grad
+
+    ex = W.CompareExplorer("gabor", optimizers={"mine": broken, "GD": sl.GradientDescent(0.05)},
+                           steps=3)
+    good_left = ex.paths[0][0].get_xydata().copy()
+    ex.update(steps=50)
+    assert "ZeroDivisionError: oops in my step" in ex.message
+    assert "Traceback" not in ex.status.value
+    assert np.allclose(ex.paths[0][0].get_xydata(), good_left)      # last good drawing kept
+    ref = sl.minimize(sl.GaborRegression(*sl.data.gabor()), sl.GradientDescent(0.05),
+                      [-1.5, 8.5], steps=50)
+    assert np.allclose(ex.paths[1][0].get_xydata(), ref.phi)        # the other one updated
+
+
+def test_student_object_and_nan_divergence():
+    class MyGD:
+        def init(self, phi):
+            return 0
+
+        def step(self, phi, state, grad_fn, alpha=None):
+            return phi * np.nan, state + 1
+
+    ex = W.CompareExplorer("linear", optimizers={"GD": sl.GradientDescent(0.02), "nan": MyGD()},
+                           b="nan")
+    assert "diverged" in ex.message
+    assert ex.last_error is None
+
+
+def test_student_wrong_shape_is_reported():
+    ex = W.CompareExplorer("linear", optimizers={"bad": lambda phi, g: phi[:1],
+                                                "GD": sl.GradientDescent(0.02)})
+    assert "ValueError" in ex.message and "shape" in ex.message
+
+
+def test_sgd_explorer_uses_batches_and_shuffle():
+    ex = W.SGDExplorer()
+    ex.update(batch_size=6, epochs=3, shuffle=False)
+    tr = ex.result
+    assert tr.steps == 3 * 5
+    assert np.array_equal(tr.batches[0], np.arange(6))              # no shuffling: data order
+    ex.update(shuffle=True, seed=3)
+    assert not np.array_equal(ex.result.batches[0], np.arange(6))
+    assert ex.ax_loss.get_xlim() == (0.0, 3.0)
+
+
+def test_momentum_explorer_runs_both_methods_on_the_same_batches():
+    ex = W.MomentumExplorer()
+    mom, nes = ex.result
+    assert all(np.array_equal(a, b) for a, b in zip(mom.batches, nes.batches, strict=True))
+    assert np.allclose(ex.paths[1][0].get_xydata(), nes.phi)
+
+
+def test_adam_explorer_bias_correction_switch():
+    ex = W.AdamExplorer()
+    with_bc = ex.result[2].phi.copy()
+    ex.update(bias_correction=False)
+    without = ex.result[2].phi
+    # eqs. 6.15-6.17 by hand for the first step, per component, with beta = 0.9, gamma = 0.99:
+    # corrected m_hat/sqrt(v_hat) = g/|g|; uncorrected (0.1 g)/sqrt(0.01 g^2) = g/|g| too,
+    # so the first steps agree and the runs part from step 2 on
+    assert np.allclose(with_bc[1], without[1], atol=1e-6)
+    assert not np.allclose(with_bc[2:], without[2:])
+    assert np.allclose(ex.paths[2][0].get_xydata(), without)
+
+
+def test_phase_map_click_runs_momentum_and_names_the_regime():
+    ex = W.PhaseMapExplorer(lam1=0.5, lam2=2.0)
+    _click(ex.fig, ex.ax_map, np.log10(0.3), 0.2)
+    a, b = ex.params["alpha"], ex.params["beta"]
+    assert a == pytest.approx(0.3, rel=0.05) and b == pytest.approx(0.2, abs=0.02)
+    name = rates.regime(a, b, [0.5, 2.0])
+    assert ex.regime_text.get_text().startswith(name)
+    assert name in ex.message
+    q = sl.Quadratic(np.diag([0.5, 2.0]))
+    ref = sl.minimize(q, sl.Momentum(alpha=a, beta=b), [1.0, 1.0], steps=ex.params["steps"])
+    assert np.allclose(ex.path[0].get_xydata(), ref.phi)
+    # the map shows the rate of steplab.rates on its grid, and the optimum is marked
+    rate, _ = rates.phase_map([0.5, 2.0], ex.alphas, ex.betas)
+    assert np.allclose(ex.image.get_array(), rate)
+    opt = rates.optimal_momentum(0.5, 2.0)
+    assert np.allclose(ex.opt_mark.get_xydata(), [[np.log10(opt["alpha"]), opt["beta"]]])
+
+
+def test_phase_map_divergence_message():
+    ex = W.PhaseMapExplorer()
+    ex.update(alpha=50.0, beta=0.1)
+    assert "divergence" in ex.message
+
+
+def test_unknown_parameter_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown parameter"):
+        W.GDExplorer("linear", learning_rate=0.1)
+    ex = W.GDExplorer("linear")
+    with pytest.raises(ValueError, match="unknown parameter"):
+        ex.update(lr=0.1)
+    with pytest.raises(ValueError, match="linear"):
+        W.GDExplorer("quadratic")
+
+
+def test_savefig_includes_the_live_artists(tmp_path):
+    ex = W.GDExplorer("linear")
+    ex.savefig(tmp_path / "gd.png")
+    img = plt.imread(tmp_path / "gd.png")
+    ex2 = W.GDExplorer("linear")
+    for a in ex2._animated:
+        a.set_visible(False)
+    ex2.fig.savefig(tmp_path / "bare.png")
+    assert img.shape == plt.imread(tmp_path / "bare.png").shape
+    assert (img != plt.imread(tmp_path / "bare.png")).any()
+
+
+def test_format_error_is_short_and_has_no_traceback():
+    msg = W.format_error(KeyError("x" * 1000))
+    assert msg.startswith("KeyError: ") and len(msg) <= 300
