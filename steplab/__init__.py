@@ -10,7 +10,8 @@ Plots (``steplab.plots``) and widgets (``steplab.widgets``) import matplotlib an
 so they are loaded only when asked for; ``import steplab`` stays fast.
 """
 
-from . import data, schedules
+# checks, curvature and linesearch need numpy only (sl.checks.assert_step(...) etc.)
+from . import checks, curvature, data, linesearch, schedules
 from .optimizers import *  # noqa: F401,F403
 from .optimizers import __all__ as _opt_all
 from .problems import *  # noqa: F401,F403
@@ -19,4 +20,5 @@ from .train import *  # noqa: F401,F403
 from .train import __all__ as _train_all
 
 __version__ = "0.1.0"
-__all__ = ["data", "schedules", *_prob_all, *_opt_all, *_train_all]
+__all__ = ["data", "schedules", "checks", "curvature", "linesearch",
+           *_prob_all, *_opt_all, *_train_all]

@@ -8,7 +8,8 @@ which component, at which point, expected vs got, and a hint for the usual mista
     from steplab import checks
     checks.check_gradient(my_grad, [0.6, -0.2], reference=problem)   # grad(phi) or grad(phi, x, y)
     checks.assert_step(gd_step, sl.GradientDescent(alpha=0.1))        # gd_step(phi, grad, alpha)
-    checks.assert_step(momentum_step, sl.Momentum(alpha=0.1, beta=0.9))  # (phi, m, grad, alpha, beta)
+    # momentum_step(phi, m, grad, alpha, beta) -> (phi, m)
+    checks.assert_step(momentum_step, sl.Momentum(alpha=0.1, beta=0.9))
     checks.assert_optimizer(MyAdam(), sl.Adam(alpha=0.05), steps=20)
     checks.assert_function(my_hessian, reference_hessian, inputs=[(phi,) for phi in points])
     checks.assert_close(n_entries, 10**12, what="number of Hessian entries")
@@ -71,7 +72,8 @@ HINTS = {
     "half": ("Off by a factor of 1/2: the 2 from differentiating the square (f - y)^2 is "
              "missing, or the result is divided by 2."),
     "mean": ("Your result is the sum divided by the number of data points n: you took the mean "
-             "where the book's loss is a sum over the data (UDL eq. 6.5). Use np.sum, not np.mean."),
+             "where the book's loss is a sum over the data (UDL eq. 6.5). "
+             "Use np.sum, not np.mean."),
     "sum": ("Your result is n times too large: you summed where a mean was expected. "
             "Use np.mean, or divide by n."),
     "order": ("The components are in the wrong order: the first entry must be the derivative "
@@ -85,7 +87,8 @@ HINTS = {
                 "(e.g. return phi - alpha * grad)."),
     "alpha": ("The step is 1/alpha times the expected step: the learning rate alpha "
               "(学习率) is missing."),
-    "alpha2": ("The step is alpha times the expected step: the learning rate alpha is applied twice."),
+    "alpha2": ("The step is alpha times the expected step: the learning rate alpha is "
+               "applied twice."),
     "bias_correction": ("The bias correction (偏差修正, UDL eq. 6.17) is missing: divide m by "
                         "(1 - beta^t) and v by (1 - gamma^t), with t counting from 1, before the "
                         "update. Without it the first steps are far too small (or too large)."),
@@ -109,7 +112,8 @@ HINTS = {
               "or a list of arrays."),
     "none": "Your function returned None: did you forget the `return` statement?",
     "nan": ("The result contains NaN or infinity: look for 0/0, the square root or log of a "
-            "negative number or zero (is epsilon in the right place?), or overflow from a huge step."),
+            "negative number or zero (is epsilon in the right place?), or overflow from a "
+            "huge step."),
     "raised": "Your function raised an error (see above): fix it and run the check again.",
     "timeout": ("Your function did not finish within the time limit: look for a loop that never "
                 "ends (a while loop whose condition never changes) or a loop over a huge range."),
@@ -119,6 +123,10 @@ HINTS = {
 }
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__))
+#: failures that are what they say (no guessing from the numbers needed)
+_DEFINITE = ("inplace", "shape", "none", "raised", "timeout", "signature", "outputs")
+#: optimizers whose gradient is taken at a look-ahead point
+_LOOKAHEAD = ("Nesterov", "HeavyBall", "NAdam")
 _GRAD_NAMES = ("grad", "g", "gradient", "grads", "dphi", "dl_dphi", "grad_phi", "dL_dphi")
 _GRADFN_NAMES = ("grad_fn", "grad_func", "grad_function", "gradient_fn", "gradient_function",
                  "compute_grad", "compute_gradient", "f_grad", "grad_f", "gradient")
@@ -219,7 +227,8 @@ def _deadline(seconds):
             if outer_first and time.monotonic() - start >= old_delay - 1e-3:
                 if callable(old_handler):
                     old_handler(signum, frame)  # the outer timer's turn (may raise)
-                signal.setitimer(signal.ITIMER_REAL, max(seconds - (time.monotonic() - start), 1e-3))
+                left = seconds - (time.monotonic() - start)
+                signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
                 return
             raise _TimeLimit()
 
@@ -411,7 +420,8 @@ def _compare(got, exp, what, *, names=None, rtol=1e-6, atol=1e-9, n=None, base=N
                         "none" if got is None else "")
         missing = [k for k in exp if k not in got]
         if missing:
-            raise _Fail(f"{what}: the dict has no key {missing[0]!r} (expected keys {sorted(exp)}).", "")
+            raise _Fail(f"{what}: the dict has no key {missing[0]!r} "
+                        f"(expected keys {sorted(exp)}).", "")
         for k in exp:
             _compare(got[k], exp[k], f"{what}[{k!r}]", rtol=rtol, atol=atol, n=n)
         return
@@ -441,7 +451,8 @@ def _compare(got, exp, what, *, names=None, rtol=1e-6, atol=1e-9, n=None, base=N
     if bad_nan.any():
         idx = np.unravel_index(int(np.flatnonzero(bad_nan)[0]), g.shape) if g.ndim else ()
         where = f" at {_entry_name(idx, g.shape, names)}" if g.ndim else ""
-        raise _Fail(f"{what}: got {_fmt(g)}, which is not finite{where}; expected {_fmt(e)}.", "nan")
+        raise _Fail(f"{what}: got {_fmt(g)}, which is not finite{where}; "
+                    f"expected {_fmt(e)}.", "nan")
     close = _isclose(g, e, rtol, atol) | (np.isnan(g) & np.isnan(e))
     if np.all(close):
         return
@@ -548,7 +559,7 @@ def check_function(student, reference, inputs, *, name: str | None = None,
         where = _describe_input(student, args, kwargs) + f" (test {i + 1} of {len(inputs)}):"
         expected = _call_reference(reference, _copy(args), _copy(kwargs))
         s_args, s_kwargs = _copy(args), _copy(kwargs)
-        watch = {names: v for names, v in zip(_param_names(student), s_args)}
+        watch = {names: v for names, v in zip(_param_names(student), s_args, strict=False)}
         watch.update(s_kwargs)
         try:
             got = _call_student(student, s_args, s_kwargs, name, time_limit, watch)
@@ -575,7 +586,7 @@ def _compare_outputs(got, expected, outputs, rtol, atol, n):
             count = len(got) if isinstance(got, (tuple, list)) else 1
             raise _Fail(f"expected {len(expected)} return values ({', '.join(labels)}), got "
                         f"{count}: {_fmt(got)}.", "none" if got is None else "outputs")
-        for lab, gv, ev in zip(labels, got, expected):
+        for lab, gv, ev in zip(labels, got, expected, strict=False):
             _compare(gv, ev, lab, rtol=rtol, atol=atol, n=n)
     else:
         _compare(got, expected, outputs[0] if outputs else "the result", rtol=rtol, atol=atol, n=n)
@@ -792,7 +803,7 @@ class _Bound:
             raise _Fail(f"{label} returned {count} value(s): {_fmt(out)}; expected "
                         f"{len(expect)}: ({', '.join(expect)}).",
                         "none" if out is None else "outputs")
-        return dict(zip(expect, out))
+        return dict(zip(expect, out, strict=True))
 
 
 def _mutants(opt):
@@ -800,7 +811,7 @@ def _mutants(opt):
     out = []
     cls = type(opt).__name__
     fields = {f.name for f in dataclasses.fields(opt)} if dataclasses.is_dataclass(opt) else set()
-    if "bias_correction" in fields and getattr(opt, "bias_correction"):
+    if "bias_correction" in fields and opt.bias_correction:
         out.append(("bias_correction", dataclasses.replace(opt, bias_correction=False).step))
     if cls == "Adam" and getattr(opt, "bias_correction", False):
         a, b, c, e = opt.alpha, opt.beta, opt.gamma, opt.epsilon
@@ -810,13 +821,15 @@ def _mutants(opt):
             t = state.t + 1
             m = b * state.m + (1 - b) * g
             v = c * state.v + (1 - c) * g * g
-            return (phi - a * (m / (1 - b ** (t + _off))) / (np.sqrt(v / (1 - c ** (t + _off))) + e),
-                    AdamState(t, m, v))
+            m_hat = m / (1 - b ** (t + _off))
+            v_hat = v / (1 - c ** (t + _off))
+            return phi - a * m_hat / (np.sqrt(v_hat) + e), AdamState(t, m, v)
 
         out.append(("t_offset", t_plus))
     if {"beta", "gamma"} <= fields and cls in ("Adam", "AMSGrad", "NAdam", "Adamax", "AdamW"):
         try:
-            out.append(("beta_gamma", dataclasses.replace(opt, beta=opt.gamma, gamma=opt.beta).step))
+            swapped = dataclasses.replace(opt, beta=opt.gamma, gamma=opt.beta)
+            out.append(("beta_gamma", swapped.step))
         except (ValueError, TypeError):
             pass
     if cls in ("Momentum", "Nesterov"):
@@ -904,7 +917,8 @@ def _hint_from_mutants(mutants, phi, state, grad_fn, got, rtol, atol):
             if not _allclose(np.asarray(got["phi"], dtype=float), alt_phi, rtol, atol):
                 continue
             alt = _state_dict(alt_state)
-            if all(_allclose(np.asarray(v, dtype=float), np.asarray(alt[k], dtype=float), rtol, atol)
+            if all(_allclose(np.asarray(v, dtype=float), np.asarray(alt[k], dtype=float),
+                             rtol, atol)
                    for k, v in got.items() if k != "phi" and k in alt):
                 return key
         except Exception:  # a mutant that does not apply here, or outputs of odd shapes
@@ -916,7 +930,7 @@ def _grad_point_hint(ref_points, got_points, rtol, atol):
     if not ref_points or not got_points:
         return ""
     if len(ref_points) == len(got_points) and all(
-            _allclose(a, b, rtol, atol) for a, b in zip(got_points, ref_points)):
+            _allclose(a, b, rtol, atol) for a, b in zip(got_points, ref_points, strict=True)):
         return ""
     return "wrong_point"
 
@@ -999,12 +1013,12 @@ def check_step(student_step, reference, phi=None, *, grad_fn: Callable | None = 
                     _compare(v, exp_state[k], f"new {k}", rtol=rtol, atol=atol)
         except _Fail as f:
             hint = f.hint
-            if hint not in ("inplace", "shape", "none", "raised", "timeout", "signature", "outputs"):
+            if hint not in _DEFINITE:
                 hint = (_hint_from_mutants(muts, cur, state, base_grad, parsed, rtol, atol)
                         if parsed.get("phi") is not None else "") or hint
                 if not hint or hint in ("step_sign", "step_scale"):
                     hint = _grad_point_hint(ref_log.points, stu_log.points, rtol, atol) or hint
-                if hint == "wrong_point" and type(reference).__name__ in ("Nesterov", "HeavyBall", "NAdam"):
+                if hint == "wrong_point" and type(reference).__name__ in _LOOKAHEAD:
                     hint = "nesterov_point"
             body = f.message
             if hint in ("wrong_point", "nesterov_point") and stu_log.points and ref_log.points:
@@ -1098,7 +1112,8 @@ def check_optimizer(student, reference, problem=None, phi0=None, steps: int = 10
         if not is_object and not isinstance(stu_state, dict):
             stu_state = _state_dict(stu_state)
         prev = stu_phi.copy()
-        new_ref_phi, new_ref_sd, ref_state_next = _ref_step(ref, ref_phi.copy(), _copy(ref_state), ref_log)
+        new_ref_phi, new_ref_sd, ref_state_next = _ref_step(ref, ref_phi.copy(),
+                                                            _copy(ref_state), ref_log)
         parsed = {}
         try:
             s_phi = stu_phi.copy()
@@ -1130,18 +1145,19 @@ def check_optimizer(student, reference, problem=None, phi0=None, steps: int = 10
                     if k != "phi" and k in new_ref_sd:
                         _compare(v, new_ref_sd[k], f"new {k}", rtol=rtol, atol=atol)
                 new_state = dict(stu_state)
-                new_state.update({k: np.asarray(v, dtype=float) for k, v in parsed.items() if k != "phi"})
+                new_state.update({k: np.asarray(v, dtype=float)
+                                  for k, v in parsed.items() if k != "phi"})
                 new_state["t"] = stu_state.get("t", 0) + 1
                 stu_state = new_state
         except _Fail as f:
             hint = f.hint
-            if hint not in ("inplace", "shape", "none", "raised", "timeout", "signature", "outputs"):
+            if hint not in _DEFINITE:
                 if parsed.get("phi") is not None and _allclose(prev, ref_phi, rtol, atol):
                     hint = _hint_from_mutants(muts, ref_phi, ref_state, base_grad, parsed,
                                               rtol, atol) or hint
                 if not hint or hint in ("step_sign", "step_scale"):
                     hint = _grad_point_hint(ref_log.points, stu_log.points, rtol, atol) or hint
-                if hint == "wrong_point" and type(reference).__name__ in ("Nesterov", "HeavyBall", "NAdam"):
+                if hint == "wrong_point" and type(reference).__name__ in _LOOKAHEAD:
                     hint = "nesterov_point"
             body = f.message
             if hint in ("wrong_point", "nesterov_point") and stu_log.points and ref_log.points:

@@ -54,7 +54,8 @@ def _phi1(problem, phi, name="phi"):
     P = getattr(problem, "P", 0) or None
     phi = V.as_phi(phi, P, name)
     if phi.ndim != 1:
-        raise ValueError(f"{name} must be one parameter vector of shape (P,); got shape {phi.shape}.")
+        raise ValueError(f"{name} must be one parameter vector of shape (P,); "
+                         f"got shape {phi.shape}.")
     return phi
 
 
@@ -210,7 +211,8 @@ def find_critical_points(problem, box, n_starts: int = 100, seed: int = 0, tol: 
     """
     P = getattr(problem, "P", 0)
     if not P:
-        raise ValueError("find_critical_points needs a problem with a known number of parameters P.")
+        raise ValueError("find_critical_points needs a problem with a known number of "
+                         "parameters P.")
     box = _box(box, P)
     n_starts = V.positive_int(n_starts, "n_starts")
     rng = np.random.default_rng(seed)
@@ -439,8 +441,8 @@ def newton(problem, phi0, steps: int = 10, alpha: float = 0.0, gtol: float = 1e-
             break
         phi = phi - step
         phis.append(phi)
-    return _trajectory(problem, phis, label or ("Newton" if alpha == 0 else f"damped Newton (alpha={alpha:g})"),
-                       message, diverged)
+    default = "Newton" if alpha == 0 else f"damped Newton (alpha={alpha:g})"
+    return _trajectory(problem, phis, label or default, message, diverged)
 
 
 def conjugate_gradient(problem, phi0, steps: int = 10, variant: str = "PR",
@@ -461,7 +463,8 @@ def conjugate_gradient(problem, phi0, steps: int = 10, variant: str = "PR",
     and exact line searches CG reaches the minimum in at most ``P`` steps.
     """
     if variant not in ("FR", "PR"):
-        raise ValueError(f'variant must be "FR" (Fletcher-Reeves) or "PR" (Polak-Ribiere); got {variant!r}.')
+        raise ValueError('variant must be "FR" (Fletcher-Reeves) or "PR" (Polak-Ribiere); '
+                         f"got {variant!r}.")
     _check_ls(line_search)
     phi, steps = _start(problem, phi0, steps)
     restart = phi.size if restart is None else V.positive_int(restart, "restart")
@@ -559,7 +562,7 @@ def lbfgs(problem, phi0, steps: int = 10, memory: int = 10, line_search: str = "
         if pairs:
             s, y, _ = pairs[-1]
             q = q * (float(s @ y) / float(y @ y))
-        for (s, y, r), a in zip(pairs, reversed(alphas)):
+        for (s, y, r), a in zip(pairs, reversed(alphas), strict=True):
             b = r * float(y @ q)
             q = q + (a - b) * s
         d = -q

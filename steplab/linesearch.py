@@ -1,4 +1,4 @@
-"""Line search (线搜索): choosing how far to move along a direction, UDL section 6.1 notes, fig. 6.10.
+"""Line search (线搜索): how far to move along a direction (UDL ch. 6 notes, fig. 6.10).
 
 Gradient descent with a fixed step moves a distance set by the size of the gradient alone.
 A line search instead samples the loss along the chosen direction and picks a good step.
@@ -76,7 +76,8 @@ def _line_hess(phi):
     u, w = phi - 0.65, phi - 0.35
     e1 = np.exp(-(u ** 2) / 0.1)
     e2 = np.exp(-(w ** 2) / 0.02)
-    h = 0.5 * e1 * (2 / 0.1) * (1 - 2 * u ** 2 / 0.1) + 0.45 * e2 * (2 / 0.02) * (1 - 2 * w ** 2 / 0.02)
+    h = (0.5 * e1 * (2 / 0.1) * (1 - 2 * u ** 2 / 0.1)
+         + 0.45 * e2 * (2 / 0.02) * (1 - 2 * w ** 2 / 0.02))
     return np.reshape(h, (1, 1))
 
 
@@ -106,7 +107,8 @@ def _scalar_fn(f):
                              "lambda s: problem.loss(phi + s * direction).")
         return lambda x: float(f.loss(np.array([x])))
     if not callable(f):
-        raise ValueError(f"f must be a function of one number (or a problem with P = 1); got {f!r}.")
+        raise ValueError("f must be a function of one number (or a problem with P = 1); "
+                         f"got {f!r}.")
     return lambda x: float(np.asarray(f(x), dtype=float).reshape(-1)[0])
 
 
@@ -226,7 +228,8 @@ def backtracking(f, phi, direction, g, alpha0: float = 1.0, rho: float = 0.5,
         raise ValueError(f"c (the Armijo constant) must lie in (0, 1), e.g. 1e-4; got {c}.")
     slope = float(np.vdot(g, direction))
     if slope >= 0:
-        raise ValueError(f"direction is not a descent direction (g . direction = {slope:.3g} >= 0): "
+        raise ValueError(f"direction is not a descent direction "
+                         f"(g . direction = {slope:.3g} >= 0): "
                          "use direction = -g, or check the sign of your gradient.")
     f0 = float(loss(phi))
     history = []

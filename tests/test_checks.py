@@ -93,10 +93,12 @@ def grad_inplace(phi, x, y):
 def test_check_gradient_accepts_correct_code_in_every_shape():
     assert C.check_gradient(grad_ok, PHI, reference=LR).ok                    # data from problem
     assert C.check_gradient(lambda p: grad_ok(p, X, Y), PHI, reference=LR).ok  # grad(phi)
-    assert C.check_gradient(grad_ok, PHI, args=(X, Y), loss=lambda p, x, y: np.sum((p[0] + p[1] * x - y) ** 2)).ok
+    def loss(p, x, y):
+        return np.sum((p[0] + p[1] * x - y) ** 2)
+
+    assert C.check_gradient(grad_ok, PHI, args=(X, Y), loss=loss).ok
     # reference given as a loss function with the learner's signature: finite differences
-    assert C.check_gradient(grad_ok, PHI, reference=lambda p, x, y: np.sum((p[0] + p[1] * x - y) ** 2),
-                            args=(X, Y)).ok
+    assert C.check_gradient(grad_ok, PHI, reference=loss, args=(X, Y)).ok
     # problems check themselves against finite differences of their loss
     for problem in (LR, sl.GaborRegression(*sl.data.gabor()), sl.ShallowNetwork(X, Y)):
         res = C.check_gradient(problem, np.linspace(0.3, 1.1, problem.P) if problem.P > 2 else PHI)
@@ -295,7 +297,8 @@ def amsgrad_step(phi, m, v, v_hat, t, grad, alpha, beta, gamma, epsilon):
     m = beta * m + (1 - beta) * grad                             # Reddi et al. 2018
     v = gamma * v + (1 - gamma) * grad ** 2
     v_hat = np.maximum(v_hat, v)
-    return phi - alpha * (m / (1 - beta ** t)) / (np.sqrt(v_hat / (1 - gamma ** t)) + epsilon), m, v, v_hat
+    m_hat = m / (1 - beta ** t)
+    return phi - alpha * m_hat / (np.sqrt(v_hat / (1 - gamma ** t)) + epsilon), m, v, v_hat
 
 
 CORRECT = [
@@ -351,7 +354,8 @@ def test_nesterov_message_shows_where_the_gradient_was_taken():
     assert "You evaluated the gradient at" in res.message
     assert "look-ahead point phi - alpha * beta * m" in res.message
     # the engine's own wrong-point variant: Goodfellow's HeavyBall with and without Nesterov
-    res = C.check_optimizer(sl.HeavyBall(alpha=0.1, beta=0.9), sl.HeavyBall(alpha=0.1, beta=0.9, nesterov=True))
+    res = C.check_optimizer(sl.HeavyBall(alpha=0.1, beta=0.9),
+                            sl.HeavyBall(alpha=0.1, beta=0.9, nesterov=True))
     assert res.hint == "nesterov_point"
 
 
@@ -392,7 +396,8 @@ def test_optimizer_objects_and_plain_functions():
     assert res.hint == "inplace"
     # a plain function step(phi, grad) -> phi with alpha baked in (sl.as_optimizer style)
     assert C.check_optimizer(lambda phi, grad: phi - 0.1 * grad, sl.GradientDescent(alpha=0.1)).ok
-    res = C.check_optimizer(lambda phi, grad: phi - 0.2 * grad, sl.GradientDescent(alpha=0.1), name="step")
+    res = C.check_optimizer(lambda phi, grad: phi - 0.2 * grad, sl.GradientDescent(alpha=0.1),
+                            name="step")
     assert res.hint == "step_scale" and "step is not right yet" in res.message
 
 
@@ -498,7 +503,8 @@ def test_check_function_mistakes_inputs_callable_and_inplace():
         v.sort()
         return np.cumsum(v)
 
-    res = C.check_function(sorts_in_place, lambda v: np.cumsum(np.sort(v)), [(np.array([3.0, 1.0, 2.0]),)])
+    res = C.check_function(sorts_in_place, lambda v: np.cumsum(np.sort(v)),
+                           [(np.array([3.0, 1.0, 2.0]),)])
     assert res.hint == "inplace" and "`v`" in res.message
 
 
@@ -518,7 +524,8 @@ def test_assert_close_messages():
         (None, [1.0, 2.0], "none", "got None"),
         (np.ones((2, 1)), np.ones(2), "shape", "expected shape (2,), got shape (2, 1)"),
         (np.array([1.0, np.nan]), [1.0, 2.0], "nan", "not finite at component 1"),
-        (np.array([1.0, 2.5, 3.0]), [1.0, 2.0, 3.0], "one_component", "component 1: expected 2, got 2.5"),
+        (np.array([1.0, 2.5, 3.0]), [1.0, 2.0, 3.0], "one_component",
+         "component 1: expected 2, got 2.5"),
         (-np.array([1.0, 2.0]), [1.0, 2.0], "sign", "sign"),
         (np.array([1.0, 2.0]) / 12, [1.0, 2.0], "mean", "mean"),
     ]

@@ -172,7 +172,10 @@ def test_bfgs_and_lbfgs():
         np.testing.assert_allclose(traj.phi[-1], LR.solve(), atol=1e-9)
         # quasi-Newton with exact line search on a P=2 quadratic: done in 2 steps
         np.testing.assert_allclose(traj.phi[2], LR.solve(), atol=1e-8)
-    rosen = sl.Function(lambda p: (1 - p[..., 0]) ** 2 + 100 * (p[..., 1] - p[..., 0] ** 2) ** 2, P=2,
+    def rosenbrock(p):
+        return (1 - p[..., 0]) ** 2 + 100 * (p[..., 1] - p[..., 0] ** 2) ** 2
+
+    rosen = sl.Function(rosenbrock, P=2,
                         grad=lambda p: np.array([-2 * (1 - p[0]) - 400 * p[0] * (p[1] - p[0] ** 2),
                                                  200 * (p[1] - p[0] ** 2)]))
     for method in (cv.bfgs, cv.lbfgs):

@@ -38,7 +38,8 @@ def test_test_function_derivatives_match_finite_differences():
     for phi in (0.1, 0.38, 0.65, 0.9):
         h = 1e-5
         fd = (_independent_loss(phi + h) - _independent_loss(phi - h)) / (2 * h)
-        fd2 = (_independent_loss(phi + h) - 2 * _independent_loss(phi) + _independent_loss(phi - h)) / h**2
+        L = _independent_loss
+        fd2 = (L(phi + h) - 2 * L(phi) + L(phi - h)) / h**2
         assert f.grad(np.array([phi]))[0] == pytest.approx(fd, rel=1e-6, abs=1e-8)
         assert f.hessian(np.array([phi]))[0, 0] == pytest.approx(fd2, rel=1e-4)
 
@@ -62,7 +63,7 @@ def test_bracket_search_history_is_fig_6_10():
     assert r.history[1][0] == 0.0 and r.history[1][3] == pytest.approx(2 / 3)
     widths = [d - a for a, _, _, d in r.history]
     # every bracket is nested in the previous one and contains the minimum
-    for (a0, _, _, d0), (a1, _, _, d1) in zip(r.history, r.history[1:]):
+    for (a0, _, _, d0), (a1, _, _, d1) in zip(r.history, r.history[1:], strict=False):
         assert a0 <= a1 < d1 <= d0
     assert all(a <= PHI_MIN <= d for a, _, _, d in r.history)
     assert widths[-1] < 1e-4 <= widths[-2]
