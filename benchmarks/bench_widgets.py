@@ -91,7 +91,8 @@ def _rebuild(ex):
 
 
 CASES = [
-    ("GD, linear regression", lambda: W.GDExplorer("linear"), "alpha", np.geomspace(0.002, 0.03, N)),
+    ("GD, linear regression", lambda: W.GDExplorer("linear"), "alpha",
+     np.geomspace(0.002, 0.03, N)),
     ("GD, Gabor", lambda: W.GDExplorer("gabor"), "alpha", np.geomspace(0.005, 0.06, N)),
     ("SGD", W.SGDExplorer, "alpha", np.geomspace(0.1, 1.5, N)),
     ("momentum vs Nesterov", W.MomentumExplorer, "beta", np.linspace(0.1, 0.9, N)),
