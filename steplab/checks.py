@@ -881,9 +881,17 @@ class _FnRef:
 
     def __init__(self, bound, hyper):
         self.bound, self.hyper = bound, dict(hyper)
+        try:    # the reference's own defaults (e.g. epsilon=1e-8) count as hyperparameters
+            for p in inspect.signature(bound.fn).parameters.values():
+                if p.default is not p.empty and _ALIASES.get(p.name, p.name) not in self.hyper:
+                    self.hyper[_ALIASES.get(p.name, p.name)] = p.default
+        except (TypeError, ValueError):
+            pass
+        required = set(_required(bound.fn))
         self.state_fields = [k for k in bound.names
                              if k not in _PHI_NAMES and k not in _GRAD_NAMES
-                             and k not in _GRADFN_NAMES and _ALIASES.get(k, k) not in hyper]
+                             and k not in _GRADFN_NAMES and _ALIASES.get(k, k) not in hyper
+                             and (k in required or k == "t")]
 
     def init(self, phi):
         st = {k: np.zeros(np.shape(phi)) for k in self.state_fields if k != "t"}
@@ -973,7 +981,7 @@ def check_step(student_step, reference, phi=None, *, grad_fn: Callable | None = 
                                   "it and run that cell first.", "signature")
     engine, ref_bound = _reference(reference, hyper)
     ref = engine if engine is not None else _FnRef(ref_bound, hyper)
-    hyper = dict(engine.hyper if engine is not None else hyper)
+    hyper = dict(engine.hyper if engine is not None else ref.hyper)
     P, base_grad, phi0 = _setup(phi, problem, grad_fn)
     rng = np.random.default_rng(seed)
     bound = None if call is not None else _Bound(student_step, argnames, outputs)
@@ -1083,7 +1091,7 @@ def check_optimizer(student, reference, problem=None, phi0=None, steps: int = 10
     name = name or getattr(student, "__name__", type(student).__name__)
     engine, ref_bound = _reference(reference, hyper)
     ref = engine if engine is not None else _FnRef(ref_bound, hyper)
-    hyper = dict(engine.hyper if engine is not None else hyper)
+    hyper = dict(engine.hyper if engine is not None else ref.hyper)
     P, base_grad, phi = _setup(phi0, problem, grad_fn)
     if not (isinstance(steps, (int, np.integer)) and steps >= 1):
         raise ValueError(f"steps must be a whole number >= 1; got {steps!r}.")

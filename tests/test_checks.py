@@ -408,6 +408,12 @@ def test_reference_function_call_adapter_and_custom_mistakes():
 
     hyper = dict(alpha=0.1, beta=0.9)
     assert C.check_step(momentum_step, ref_momentum, hyper=hyper).ok
+
+    def ref_adagrad(phi, r, grad, alpha, epsilon=1e-7):   # a default stays a default
+        r = r + grad ** 2
+        return phi - alpha * grad / (epsilon + np.sqrt(r)), r
+
+    assert C.check_optimizer(adagrad_step, ref_adagrad, hyper=dict(alpha=0.1), steps=4).ok
     assert C.check_optimizer(momentum_step, ref_momentum, hyper=hyper, steps=6).ok
     res = C.check_step(momentum_undamped, ref_momentum, hyper=hyper,
                        mistakes={"Use (1 - beta) in front of the gradient.": momentum_undamped})
