@@ -1,0 +1,156 @@
+"""Small problems that make the challenges of Goodfellow et al. section 8.2 visible, and the
+meta-algorithms of 8.7 that answer them.
+
+Each is an ordinary steplab problem (``loss``, ``grad``, ``hessian``), so every optimizer,
+plot and explorer works on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate as V
+from .problems import Function, Problem, Quadratic
+
+__all__ = ["ill_conditioned", "plateau_saddle", "cliff", "long_term_product",
+           "DeepLinearChain", "early_stopping_curve"]
+
+
+def ill_conditioned(kappa: float = 50.0) -> Quadratic:
+    """Goodfellow 8.2.1: ``L = (phi0^2 + kappa * phi1^2) / 2``, Hessian ``diag(1, kappa)`` with
+    condition number ``kappa``. Gradient descent must take ``alpha < 2/kappa`` and then needs
+    about ``kappa`` steps along ``phi0``."""
+    kappa = V.rate(kappa, "kappa")
+    return Quadratic(np.diag([1.0, kappa]))
+
+
+def plateau_saddle() -> Function:
+    """Goodfellow 8.2.3: ``L = phi0^2/2 + phi1^4/4 - phi1^2/2``: a saddle at the origin
+    (Hessian ``diag(1, -1)``) between two minima at ``(0, +-1)``, loss -1/4. Started close to
+    the ``phi1 = 0`` line, gradient descent slows to a crawl near the saddle before escaping."""
+
+    def loss(p):
+        return 0.5 * p[..., 0] ** 2 + 0.25 * p[..., 1] ** 4 - 0.5 * p[..., 1] ** 2
+
+    def grad(p):
+        return np.stack([p[..., 0], p[..., 1] ** 3 - p[..., 1]], axis=-1)
+
+    def hess(p):
+        return np.array([[1.0, 0.0], [0.0, 3 * p[1] ** 2 - 1.0]])
+
+    return Function(loss, grad, hess, P=2, name="plateau and saddle")
+
+
+def cliff(height: float = 4.0, sharpness: float = 20.0, edge: float = 1.0) -> Function:
+    """Goodfellow 8.2.4 (fig. 8.3): a gentle bowl ``(phi0^2 + phi1^2)/2`` with a steep wall of
+    ``height`` at ``phi0 = edge``: ``+ height * sig(-sharpness * (phi0 - edge))``. On the wall the
+    gradient is about ``height * sharpness / 4``; a gradient step there catapults the parameters
+    far away unless the gradient is clipped (``minimize(..., clip=c)``)."""
+    h, k, e = V.rate(height, "height"), V.rate(sharpness, "sharpness"), float(edge)
+
+    def _s(p):
+        return 0.5 * (1.0 + np.tanh(-0.5 * k * (p[..., 0] - e)))   # sig(-k (phi0 - e))
+
+    def loss(p):
+        return 0.5 * (p[..., 0] ** 2 + p[..., 1] ** 2) + h * _s(p)
+
+    def grad(p):
+        s = _s(p)
+        return np.stack([p[..., 0] - h * k * s * (1 - s), p[..., 1]], axis=-1)
+
+    return Function(loss, grad, P=2, name="cliff")
+
+
+def long_term_product(w, T: int) -> np.ndarray:
+    """Goodfellow 8.2.5: repeated multiplication by the same weight. Returns ``w**t`` for
+    ``t = 0..T`` (``w`` scalar or an array of eigenvalues, giving shape ``(T+1, len(w))``): it
+    vanishes for ``|w| < 1`` and explodes for ``|w| > 1``, and so do the gradients through it."""
+    T = V.positive_int(T, "T")
+    w = np.asarray(w, dtype=float)
+    t = np.arange(T + 1).reshape(-1, *([1] * w.ndim))
+    return w ** t
+
+
+class DeepLinearChain(Problem):
+    """Goodfellow 8.7.1: the deep linear "network" ``f(x) = x * w1 * w2 * ... * wl`` with a
+    least-squares loss. A gradient step updates all layers at once, so the change in ``f`` has
+    products of many small updates (second-order effects) and the safe learning rate depends
+    on every layer.
+
+    ``batch_norm=True`` adds the reparametrization of batch normalization (Ioffe & Szegedy
+    2015) before the output: ``f = gamma * (h - mean(h)) / std(h) + beta`` with
+    ``h = x * prod(w)``. The normalized ``h`` no longer depends on the scale of the ``w``, only
+    on their sign, so ``gamma`` and ``beta`` carry the fit and plain gradient descent becomes
+    easy. Parameters: ``w1..wl`` (then ``gamma, beta`` with batch norm).
+    """
+
+    name = "deep linear chain"
+
+    def __init__(self, x, y, depth: int = 6, batch_norm: bool = False):
+        x = np.array(x, dtype=float)
+        y = np.array(y, dtype=float)
+        if x.ndim != 1 or x.shape != y.shape or x.size < 2:
+            raise ValueError(f"x and y must be 1-D of the same length >= 2; got {x.shape}, {y.shape}.")
+        self.depth = V.positive_int(depth, "depth")
+        self.batch_norm = bool(batch_norm)
+        self.x, self.y, self.n = x, y, x.size
+        self.P = self.depth + (2 if self.batch_norm else 0)
+        names = [f"w{k + 1}" for k in range(self.depth)]
+        self.param_names = tuple(names + (["gamma", "beta"] if self.batch_norm else []))
+        self._xs = (x - x.mean()) / x.std()
+
+    def predict(self, phi, x=None):
+        phi = self._phi(phi)
+        x = self.x if x is None else np.asarray(x, dtype=float)
+        w = phi[..., : self.depth]
+        prod = np.prod(w, axis=-1)[..., None]
+        if not self.batch_norm:
+            return prod * x
+        # normalize h = x * prod(w) with the statistics of the training inputs
+        xs = (x - self.x.mean()) / self.x.std()
+        return phi[..., -2, None] * np.sign(prod) * xs + phi[..., -1, None]
+
+    def loss(self, phi):
+        r = self.predict(phi) - self.y
+        out = np.einsum("...i,...i->...", r, r)
+        return float(out) if out.ndim == 0 else out
+
+    def grad(self, phi, idx=None):
+        phi = self._phi(phi)
+        sel = self._idx(idx)
+        x, y = self.x[sel], self.y[sel]
+        w = phi[: self.depth]
+        if not self.batch_norm:
+            r = np.prod(w) * x - y
+            others = np.array([np.prod(np.delete(w, k)) for k in range(self.depth)])
+            return 2.0 * np.sum(r * x) * others
+        xs = self._xs[sel]
+        sgn = np.sign(np.prod(w))
+        r = phi[-2] * sgn * xs + phi[-1] - y
+        g = np.zeros(self.P)                    # d/dw = 0 almost everywhere (scale invariance)
+        g[-2] = 2.0 * np.sum(r * sgn * xs)
+        g[-1] = 2.0 * np.sum(r)
+        return g
+
+    def hessian(self, phi):
+        from .problems import fd_hessian
+        return fd_hessian(self.grad, self._phi(phi))
+
+
+def early_stopping_curve(train_loss, val_loss, patience: int = 10) -> dict:
+    """Early stopping (Goodfellow 7.8, 8.1.2): the step with the lowest validation loss, and the
+    step at which training would stop after ``patience`` steps without improvement."""
+    train_loss = np.asarray(train_loss, dtype=float)
+    val_loss = np.asarray(val_loss, dtype=float)
+    if train_loss.shape != val_loss.shape or train_loss.ndim != 1:
+        raise ValueError("train_loss and val_loss must be 1-D arrays of the same length.")
+    patience = V.positive_int(patience, "patience")
+    best, best_t, stop = np.inf, 0, len(val_loss) - 1
+    for t, v in enumerate(val_loss):
+        if v < best:
+            best, best_t = v, t
+        elif t - best_t >= patience:
+            stop = t
+            break
+    return dict(best_step=best_t, best_val=float(best), stop_step=stop,
+                train_at_best=float(train_loss[best_t]))
