@@ -208,7 +208,8 @@ def backtracking(f, phi, direction, g, alpha0: float = 1.0, rho: float = 0.5,
     ``f`` is the loss (a function of the whole parameter vector, or a problem), ``g`` the
     gradient at ``phi`` and ``direction`` a descent direction (``g . direction < 0``, e.g.
     ``-g``). Returns a :class:`LineSearchResult` whose ``x`` is the accepted step size
-    ``alpha``, ``fx`` the loss there and ``history`` the trial steps.
+    ``alpha``, ``fx`` the loss there and ``history`` the trial steps. If no trial passes within
+    ``max_iter`` halvings, ``x = 0`` (no step) and ``fx = f(phi)``.
     """
     loss = f.loss if hasattr(f, "loss") else f
     if not callable(loss):
