@@ -19,7 +19,7 @@ def test_constant():
 
 
 def test_linear_decay_goodfellow_8_14():
-    """Goodfellow eq. 8.14: alpha_k = (1 - k/tau) alpha_0 + (k/tau) alpha_tau, constant after tau."""
+    """Goodfellow eq. 8.14: alpha_k = (1 - k/tau) alpha_0 + (k/tau) alpha_tau; then constant."""
     s = S.linear_decay(0.1, 0.001, 50)
     for k in (1, 10, 25, 50):
         assert s(k) == pytest.approx((1 - k / 50) * 0.1 + (k / 50) * 0.001, rel=1e-14)
