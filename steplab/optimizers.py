@@ -190,13 +190,18 @@ def _apply(kernel, n_out, ins, *consts):
 _PARALLEL = 1 << 17
 
 
-@functools.lru_cache(maxsize=1)
 def _pool():
-    """A thread pool with one worker per extra core (None on one core), created on first use.
+    """A thread pool with one worker per extra core (None on one core), created on first use
+    in each process (a forked child does not inherit the parent's threads, so it gets its own).
 
     Only a speed cache: results do not depend on it (each element is computed by the same
     operations whichever thread runs its chunk).
     """
+    return _pool_for(os.getpid())
+
+
+@functools.lru_cache(maxsize=1)
+def _pool_for(pid):
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
