@@ -138,8 +138,17 @@ def build_templates(course: Path, assignment: str, config=None) -> dict[str, Not
                          f"Available: {', '.join(names) or 'none'}")
     config = config if config is not None else course_config(course)
     out = {}
+    every = engine_names()
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
+        allowed = {}  # engine names the instructor's own solution of a cell uses
+        for cell in nb.cells:
+            meta = _nbg(cell)
+            if meta.get("solution") and cell.cell_type == "code":
+                uses, _ = scan_answer(cell.source, every)
+                allowed[meta.get("grade_id")] = sorted(
+                    {re.split(r"[. ]", u)[-1] for u in uses})
+        nb.metadata["steplab_engine_allowed"] = allowed
         resources = {"nbgrader": {"assignment": assignment, "notebook": path.stem}}
         for pp in (LockCells, ClearSolutions, ClearOutput, ComputeChecksums):
             nb, resources = pp(config=config).preprocess(nb, resources)
@@ -174,8 +183,7 @@ def hidden_lines(template: NotebookNode) -> set[str]:
         visible = {ln.strip() for ln in strip_hidden(cell.source, None).split("\n")}
         for ln in cell.source.split("\n"):
             s = ln.strip()
-            if len(s) >= 6 and s not in visible and HIDDEN_BEGIN not in s \
-                    and HIDDEN_END not in s:
+            if len(s) >= 6 and s not in visible:
                 found.add(s)
     return found
 
@@ -286,6 +294,7 @@ def engine_names(allow: set[str] = frozenset()) -> set[str]:
     """Public names of steplab's reference implementations that an answer may not call
     (optimizers, the training loop, schedules, line search, curvature), minus ``allow``."""
     import importlib
+    import inspect
 
     names = set()
     for mod in ENGINE_MODULES:
@@ -296,7 +305,9 @@ def engine_names(allow: set[str] = frozenset()) -> set[str]:
         public = getattr(m, "__all__", None) or [n for n in vars(m) if not n.startswith("_")]
         for n in public:
             obj = getattr(m, n, None)
-            if callable(obj) and getattr(obj, "__module__", "").startswith("steplab"):
+            if getattr(obj, "__module__", "") != mod:
+                continue
+            if inspect.isfunction(obj) or (isinstance(obj, type) and hasattr(obj, "step")):
                 names.add(n)
     return names - set(allow)
 
@@ -385,25 +396,31 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _kill_strays(kernel_host_pid: int | None) -> int:
-    """Kill every process the kernel forked (the kernel itself survives). Returns how many."""
+    """Stop (SIGSTOP, so they cannot fork again) and then kill every process the kernel
+    forked; the kernel itself survives. Returns how many were killed."""
     if not kernel_host_pid:
         return 0
-    killed = 0
-    for _ in range(50):
-        # in namespace mode the host pid is `unshare`; its child is the kernel (pid 1)
+    stopped: set[int] = set()
+    skip = set()
+    for _ in range(200):
         kids = _descendants(kernel_host_pid)
-        top = kids[:1] if _is_unshare(kernel_host_pid) else []
-        victims = [k for k in kids if k not in top]
-        if not victims:
+        if kids and _is_unshare(kernel_host_pid):
+            skip.add(kids[0])  # in namespace mode the kernel is unshare's first child
+        new = [k for k in kids if k not in skip and k not in stopped]
+        if not new:
             break
-        for k in victims:
+        for k in new:
             try:
-                os.kill(k, signal.SIGKILL)
-                killed += 1
+                os.kill(k, signal.SIGSTOP)
             except OSError:
                 pass
-        time.sleep(0.02)
-    return killed
+            stopped.add(k)
+    for k in stopped:
+        try:
+            os.kill(k, signal.SIGKILL)
+        except OSError:
+            pass
+    return len(stopped)
 
 
 def _is_unshare(pid: int) -> bool:
@@ -592,8 +609,18 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
                     cell.outputs = []
                     runs[i].ran = True
                     try:
-                        await client.async_execute_cell(cell, i)
+                        try:
+                            await client.async_execute_cell(cell, i)
+                        finally:
+                            for note in client.capped.get(i, []):
+                                runs[i].events.append(f"Output limit: {note}.")
                     except CellTimeoutError:
+                        stray = _kill_strays(host_pid)
+                        if stray:
+                            runs[i].events.append(
+                                f"Process limit: this cell started {stray} process(es) "
+                                f"(at most {limits.nproc} processes and threads may run); "
+                                "they were stopped.")
                         whole = budget < limits.cell_timeout
                         runs[i].events.append(
                             f"Time limit: this cell was stopped after {budget:.0f} s (the "
@@ -619,13 +646,16 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
                     if runs[i].status == "error":
                         runs[i].ename = reply.get("ename")
                         runs[i].evalue = reply.get("evalue")
-                    for note in client.capped.get(i, []):
-                        runs[i].events.append(f"Output limit: {note}.")
                     stray = _kill_strays(host_pid)
                     if stray:
                         runs[i].events.append(
-                            f"This cell started {stray} process(es); they were stopped "
-                            "after the cell.")
+                            f"Process limit: this cell started {stray} process(es) (at most "
+                            f"{limits.nproc} processes and threads may run); they were "
+                            "stopped and "
+                            "the kernel was restarted (the cells before this one were run "
+                            "again, this one was not).")
+                        failed = ("strays", i)
+                        break
                     pos += 1
                     replay.append(i)
         except Exception as exc:
@@ -749,6 +779,8 @@ def _summarise_error(cell_src: str, run: CellRun, outputs, hidden: set[str]) -> 
             lines.append(_redact(plain, hidden, 800))
     ename = run.ename or "Error"
     evalue = (run.evalue or "").strip()
+    if ename in ("TimeoutError", "DeadKernel") and not evalue:
+        return "\n".join(lines[-6:])  # the note under the cell says what happened
     if ename == "AssertionError" and not evalue:
         evalue = "a test failed (it has no message; check the task description)."
     lines.append(f"{ename}: {_redact(evalue, hidden, 1500)}")
@@ -807,10 +839,11 @@ def feedback_notebook(nb: NotebookNode, runs: list[CellRun], grades: dict, templ
         if cell.cell_type == "code":
             notes += [e for e in runs[i].events]
             lim = _limit_note(runs[i], LIMITS_FOR_NOTES.get("limits", Limits()))
-            if lim and lim not in notes:
+            if lim and not any(n.split(":")[0] == lim.split(":")[0] for n in notes):
                 notes.append(lim)
-            if runs[i].stderr and not is_test:
-                notes.append("This cell wrote warnings to stderr; they cost no points.")
+            if runs[i].stderr:
+                notes.append("Your code wrote warnings or other text to stderr here; that "
+                              "costs no points.")
         notes += cell_notes.get(gid, []) if gid else []
         if gid in grades and grades[gid]["kind"] != "answer":
             g = grades[gid]
@@ -962,7 +995,9 @@ def grade_submission(job: Job) -> dict:
                         or cell.get("metadata", {}).get("steplab", {}).get("extra") else None
                     if srcs is None:
                         continue
-                    uses, flags = scan_answer(srcs, set(job.forbidden))
+                    ok = set(template.metadata.get("steplab_engine_allowed", {})
+                             .get(gid, []))
+                    uses, flags = scan_answer(srcs, set(job.forbidden) - ok)
                     for f in flags:
                         result["flags"].append(f"{name}/{gid or f'extra cell {i}'}: {f}")
                     if uses:

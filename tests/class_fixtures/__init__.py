@@ -132,7 +132,7 @@ def class_submissions(course: Path) -> dict[str, dict]:
         cases[name] = {"files": {fname: data}, "expect": (gd, sq), "feedback": feedback,
                        "problem": problem}
 
-    add("good", good(course), 2, 2, "Autograded score: <strong>4 / 4</strong>")
+    add("good", good(course), 2, 2, "Autograded score: 4 / 4")
     add("partial", answered(course, {"gd_step": GOOD_GD}), 2, 0, "NotImplementedError")
     add("blank", release_notebook(course), 0, 0, "NotImplementedError")
     add("invalid_json", b'{"cells": [ {"cell_type": "code", ', 0, 0, "not valid notebook JSON",
@@ -215,6 +215,12 @@ def class_submissions(course: Path) -> dict[str, dict]:
         "gd_step": "def gd_step(phi, g, alpha):\n    opt = sl.GradientDescent(alpha=alpha)\n"
                    "    return opt.step(phi, opt.init(phi), lambda p: g)[0]\n",
         "sq_loss": GOOD_SQ}), 0, 2, "reference implementation", problem="reference")
+    add("network", answered(course, {
+        "gd_step": "import socket\ntry:\n"
+                   "    socket.create_connection(('1.1.1.1', 80), timeout=3)\n"
+                   "    print('CONNECTED')\nexcept OSError as exc:\n"
+                   "    print('no network:', exc)\n" + GOOD_GD,
+        "sq_loss": GOOD_SQ}), 2, 2, "no network:")
     return cases
 
 
@@ -242,7 +248,7 @@ def fast_limits():
     """Small limits so the test class finishes quickly."""
     from steplab.course.autograde import Limits
 
-    return Limits(cell_timeout=6.0, timeout=40.0, memory_mb=1024, nproc=48)
+    return Limits(cell_timeout=4.0, timeout=40.0, memory_mb=1024, nproc=48)
 
 
 __all__ = ["make_course", "class_submissions", "write_class", "tree_digest", "fast_limits",

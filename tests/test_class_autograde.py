@@ -1,0 +1,240 @@
+"""Class autograde (issue 7/7): a synthetic class with one submission per "must survive" case,
+graded in parallel in the sandbox. Expected scores come from the tiny assignment's definition
+in tests/class_fixtures (2 points per test cell), never from the grader."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import class_fixtures as cf
+from steplab.course import autograde as ag
+from steplab.course import collect, sandbox
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def _text(html_path: Path) -> str:
+    t = html_path.read_text()
+    t = re.sub(r"<style.*?</style>|<script.*?</script>", "", t, flags=re.S)
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", t))
+
+
+def _rows(csv_path: Path) -> dict:
+    with open(csv_path) as fh:
+        return {r["student"]: r for r in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """The whole class, graded once with 2 workers."""
+    course = cf.make_course(tmp_path_factory.mktemp("course"))
+    cases = cf.class_submissions(course)
+    cf.write_class(course, cases)
+    before = cf.tree_digest(course / "submitted")
+    host_tmp_before = set(os.listdir("/tmp"))
+    res = ag.autograde_class(course, cf.ASSIGNMENT, workers=2, limits=cf.fast_limits(),
+                             progress=False, log=lambda *a: None)
+    return {"course": course, "cases": cases, "res": res, "before": before,
+            "host_tmp_before": host_tmp_before}
+
+
+CASES = [
+    "good", "partial", "blank", "invalid_json", "empty_file", "nbformat_99", "nbformat_3",
+    "deleted_cells", "edited_tests", "renamed_file", "infinite_loop", "memory_bomb",
+    "sys_exit", "os_exit", "fork_bomb", "output_flood", "huge_image", "reads_source",
+    "leaks_tests", "writes_outside", "stderr_warnings", "imports_reference", "network"]
+
+
+def test_every_case_is_in_the_class(graded):
+    assert set(CASES) == set(graded["cases"])
+    assert {r["student"] for r in graded["res"].results} == set(CASES)
+
+
+@pytest.mark.parametrize("student", CASES)
+def test_case_scored_with_feedback(graded, student):
+    case = graded["cases"][student]
+    course = graded["course"]
+    rows = _rows(graded["res"].csv_path)
+    gd, sq = case["expect"]
+    got = (float(rows[student]["tiny:test_gd_step"]), float(rows[student]["tiny:test_sq_loss"]))
+    if student == "output_flood":  # the printing cell may hit the time limit first
+        assert got[1] == 2.0 and got[0] in (0.0, 2.0)
+    else:
+        assert got == (gd, sq)
+    fb = _text(course / "feedback" / student / "tiny" / "tiny.html")
+    assert case["feedback"] in fb, fb[:3000]
+    assert cf.SECRET not in fb and cf.SECRET.lower() not in fb
+    assert "BEGIN HIDDEN TESTS" not in fb
+    result = next(r for r in graded["res"].results if r["student"] == student)
+    assert result["status"] == "graded"
+    if case["problem"]:
+        assert any(case["problem"] in p for p in result["problems"]), result["problems"]
+        assert student in graded["res"].summary_path.read_text()
+    assert (course / "autograded" / student / "tiny" / "tiny.ipynb").is_file()
+
+
+def test_submitted_untouched_and_nothing_written_outside(graded):
+    course = graded["course"]
+    assert cf.tree_digest(course / "submitted") == graded["before"]
+    assert not (course / "pwned.txt").exists()
+    assert not Path("/tmp/steplab-pwned.txt").exists()
+    assert not list(course.parent.glob("pwned.txt"))
+
+
+def test_gradebook_consistent(graded):
+    from nbgrader.api import Gradebook
+
+    course = graded["course"]
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        subs = gb.assignment_submissions("tiny")
+        assert sorted(s.student.id for s in subs) == sorted(CASES)
+        for s in subs:
+            (nb,) = s.notebooks
+            assert sorted(g.name for g in nb.grades) == ["explain", "test_gd_step",
+                                                        "test_sq_loss"]
+            assert nb.max_score == 5.0
+
+
+def test_hand_graded_answers_listed(graded):
+    rows = _rows(graded["res"].csv_path)
+    assert rows["good"]["needs_manual_grade"] == "1" and rows["good"]["tiny:explain"] == ""
+    assert rows["blank"]["needs_manual_grade"] == "0"  # unanswered: 0 automatically
+    page = graded["res"].report_path.read_text()
+    assert "Needs manual grading" in page and "good" in page
+    for png in ("questions.png", "students.png"):
+        data = (graded["res"].report_path.parent / png).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_review_flags(graded):
+    flagged = {r["student"] for r in graded["res"].results if r["flags"]}
+    assert {"leaks_tests", "reads_source"} <= flagged
+    assert "good" not in flagged and "partial" not in flagged
+
+
+def test_second_run_is_idempotent_and_keeps_manual_grades(graded):
+    from nbgrader.api import Gradebook
+
+    course = graded["course"]
+    db = f"sqlite:///{course / 'gradebook.db'}"
+    with Gradebook(db) as gb:
+        g = gb.find_grade("explain", "tiny", "tiny", "good")
+        g.manual_score = 1.0
+        gb.db.commit()
+    first = _rows(graded["res"].csv_path)
+    again = ag.autograde_class(course, "tiny", workers=2, limits=cf.fast_limits(),
+                               students=["good", "partial", "invalid_json", "edited_tests"],
+                               progress=False, report=False, log=lambda *a: None)
+    second = _rows(again.csv_path)
+    assert set(second) == set(first)
+    for student, row in first.items():
+        for col in ("tiny:test_gd_step", "tiny:test_sq_loss", "autograded"):
+            assert second[student][col] == row[col], (student, col)
+    assert second["good"]["tiny:explain"] == "1.0" and second["good"]["total"] == "5.0"
+    with Gradebook(db) as gb:
+        assert len(gb.assignment_submissions("tiny")) == len(CASES)
+
+
+def test_isolation_level_reported(graded):
+    expected = "namespaces" if os.geteuid() == 0 and sys.platform == "linux" else "rlimits"
+    assert graded["res"].isolation == sandbox.detect_isolation()
+    if os.environ.get("CI"):
+        assert graded["res"].isolation == expected
+    assert f"sandbox: {graded['res'].isolation}" in graded["res"].summary_path.read_text()
+
+
+# ------------------------------------------------------------------ fast unit tests
+
+def test_assemble_restores_locked_cells_and_keeps_extras(tmp_path):
+    course = cf.make_course(tmp_path)
+    template = ag.build_templates(course, "tiny")["tiny"]
+    nb = cf.good(course)
+    for c in nb.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "test_sq_loss":
+            c.source = "assert True"
+    nb.cells.insert(3, nbformat.v4.new_code_cell("helper = 1"))
+    built, notes, _ = ag.assemble(template, nb)
+    srcs = [c.source for c in built.cells]
+    assert any("BEGIN HIDDEN TESTS" in s and "sq_loss([1.0, 2.0])" in s for s in srcs)
+    assert "helper = 1" in srcs and "changed this locked cell" in notes["test_sq_loss"][0]
+    assert srcs.index("helper = 1") == 3
+
+
+def test_scan_answer_finds_reference_use():
+    names = ag.engine_names()
+    assert "Adam" in names and "minimize" in names and "LinearRegression" not in names
+    uses, _ = ag.scan_answer("def f(p, g, a):\n    return sl.Adam(alpha=a)\n", names)
+    assert uses == ["sl.Adam"]
+    uses, _ = ag.scan_answer("from steplab.optimizers import Adam as A\nA()", names)
+    assert uses
+    uses, flags = ag.scan_answer("def f(x):\n    return sl.LinearRegression(x, x)\n", names)
+    assert uses == [] and flags == []
+    _, flags = ag.scan_answer("get_ipython().set_custom_exc((Exception,), print)", names)
+    assert flags
+
+
+def test_strip_hidden():
+    src = "a = 1\n### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS\nb = 2"
+    assert ag.strip_hidden(src, None) == "a = 1\nb = 2"
+    assert "secret" not in ag.strip_hidden(src)
+
+
+def test_read_notebook_rejects_broken_files(tmp_path):
+    for data, msg in [(b"", "empty"), (b"{nope", "not valid notebook JSON"),
+                      (b'{"nbformat": 2, "worksheets": []}', "version 2"),
+                      (b"[1, 2]", "not a notebook")]:
+        p = tmp_path / "x.ipynb"
+        p.write_bytes(data)
+        with pytest.raises(collect.NotebookProblem, match=msg):
+            collect.read_notebook(str(p))
+
+
+def test_unknown_assignment_is_a_value_error(tmp_path):
+    course = cf.make_course(tmp_path)
+    with pytest.raises(ValueError, match="Available: tiny"):
+        ag.autograde_class(course, "nope", progress=False, log=lambda *a: None)
+
+
+# ------------------------------------------------------------------------- the CLI
+
+def _cli(*args, cwd):
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, "-m", "steplab.course", *args], cwd=cwd,
+                          capture_output=True, text=True, env=env, timeout=600)
+
+
+def test_cli_zip_from_lms_and_exit_codes(tmp_path):
+    course = cf.make_course(tmp_path / "course")
+    cases = cf.class_submissions(course)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("alice01_12345_tiny.ipynb", cases["good"]["files"]["tiny.ipynb"])
+        zf.writestr("bob02_12346_tiny.ipynb", cases["invalid_json"]["files"]["tiny.ipynb"])
+        zf.writestr("README.txt", "not a submission")
+    zpath = tmp_path / "lms.zip"
+    zpath.write_bytes(buf.getvalue())
+    done = _cli("autograde", "tiny", "--workers", "2", "--zip", str(zpath), "--id-pattern",
+                r"^(?P<student>[a-z]+\d+)_\d+_", "--course", str(course), "--cell-timeout",
+                "10", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = _rows(course / "reports" / "tiny" / "grades.csv")
+    assert rows["alice01"]["autograded"] == "4.0" and rows["bob02"]["autograded"] == "0.0"
+    assert "bob02" in done.stdout and "not valid notebook JSON" in done.stdout
+    assert "autograde" in done.stderr  # the tqdm bar
+    bad = _cli("autograde", "nope", "--course", str(course), cwd=tmp_path)
+    assert bad.returncode == 2 and "Available: tiny" in bad.stderr
+    bad = _cli("autograde", "tiny", "--course", str(tmp_path / "missing"), cwd=tmp_path)
+    assert bad.returncode == 2
