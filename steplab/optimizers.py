@@ -160,7 +160,12 @@ def _apply(kernel, n_out, ins, *consts):
     every chunk writes its own slice of the outputs). Inputs are never written to.
     """
     first = ins[0]
-    outs = [np.empty(first.shape) for _ in range(n_out)]
+    shape = first.shape
+    for x in ins:
+        if getattr(x, "shape", None) != shape:
+            ins = _conform(ins, shape)
+            break
+    outs = [np.empty(shape) for _ in range(n_out)]
     size = first.size
     if size <= _CHUNK:
         kernel(outs, ins, *consts)
@@ -184,6 +189,22 @@ def _apply(kernel, n_out, ins, *consts):
     for f in futures:
         f.result()
     return outs
+
+
+def _conform(ins, shape):
+    """Inputs as float arrays of ``shape``: scalars (e.g. a state ``m = 0.0``) broadcast, any
+    other shape is an error (a state made by ``init`` for a different ``phi``)."""
+    out = []
+    for x in ins:
+        x = np.asarray(x, dtype=float)
+        if x.shape != shape:
+            if x.ndim:
+                raise ValueError(f"phi has shape {shape} but the optimizer state holds an array "
+                                 f"of shape {x.shape}: start from state = opt.init(phi) for "
+                                 "this phi.")
+            x = np.broadcast_to(x, shape)
+        out.append(x)
+    return out
 
 
 #: from this many elements on, ``_apply`` shares the chunks between the cores

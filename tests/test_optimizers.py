@@ -360,6 +360,17 @@ def test_wrong_gradient_shape_is_explained():
         opt.step(np.zeros(3), opt.init(np.zeros(3)), lambda p: np.zeros(2))
 
 
+def test_state_of_another_shape_is_explained():
+    opt = sl.Momentum()
+    with pytest.raises(ValueError, match="opt.init"):
+        opt.step(np.zeros(2), opt.init(np.zeros(1)), lambda p: p)
+    # a plain-number state (m = 0) broadcasts, in the small and in the chunked path
+    for n in (2, 100_000):
+        got, _ = opt.step(np.ones(n), sl.MomentumState(0, 0.0), lambda p: p)
+        want, _ = opt.step(np.ones(n), opt.init(np.ones(n)), lambda p: p)
+        np.testing.assert_array_equal(got, want)
+
+
 def test_optimizers_are_immutable_and_hashable():
     opt = sl.Adam(alpha=0.1)
     with pytest.raises(AttributeError):
