@@ -455,6 +455,8 @@ class GradientDescent(Optimizer):
     >>> opt = GradientDescent(alpha=0.1)
     >>> opt.step(np.array([1.0]), opt.init(None), lambda p: 2 * p)[0]
     array([0.8])
+
+    References: Cauchy (1847); UDL section 6.1; Goodfellow et al. (2016) sec. 8.3.1.
     """
 
     alpha: float = 0.1
@@ -544,6 +546,8 @@ class Nesterov(Optimizer):
     >>> phi, state = opt.step(np.array([1.0]), opt.init(np.zeros(1)), lambda p: 2 * p)
     >>> phi
     array([0.98])
+
+    References: Nesterov (1983); Sutskever et al. (2013); UDL section 6.3.1.
     """
 
     alpha: float = 0.1
@@ -573,7 +577,9 @@ class NormalizedGD(Optimizer):
     Every component moves by (almost exactly) ``alpha`` in the direction of its gradient's
     sign, so the iterates bounce around a minimum instead of settling (fig. 6.9b).
     The print puts ``epsilon`` inside the root; both have the same limit as epsilon -> 0.
-    Symbols: ``alpha`` step length, ``epsilon`` guards against division by zero.
+    Symbols: ``alpha`` step length, ``epsilon`` guards against division by zero. There is no
+    ``torch.optim`` counterpart (it is Adam with ``beta = gamma = 0`` and no bias correction;
+    UDL section 6.4).
 
     >>> import numpy as np
     >>> opt = NormalizedGD(alpha=0.08)
@@ -621,6 +627,8 @@ class Adam(Optimizer):
     array([ 0.95, -2.95])
     >>> state.t
     1
+
+    Reference: Kingma & Ba, "Adam: a method for stochastic optimization", ICLR 2015.
     """
 
     alpha: float = 0.001
