@@ -120,6 +120,13 @@ def resolve_db_url(course: Path, db_url: str | None, config=None) -> str:
             db_url = "sqlite:///gradebook.db"
     if db_url.startswith("sqlite:///") and not db_url.startswith("sqlite:////"):
         db_url = "sqlite:///" + str((course / db_url[len("sqlite:///"):]).resolve())
+    if db_url.startswith(("postgresql://", "postgres://")):
+        # SQLAlchemy >= 2.1 defaults to psycopg 3; this course ships psycopg2-binary
+        import importlib.util
+
+        if importlib.util.find_spec("psycopg") is None and \
+                importlib.util.find_spec("psycopg2") is not None:
+            db_url = "postgresql+psycopg2://" + db_url.split("://", 1)[1]
     return db_url
 
 
