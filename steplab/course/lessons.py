@@ -3,7 +3,7 @@
 The lessons are held by ``pytest --nbval`` (strict, not ``--nbval-lax``), so they are committed
 *with* their text outputs: nbval re-runs every cell and compares the printed numbers. Images
 are dropped (nbval ignores them and they would bloat the repository), widget views keep only
-their ``text/plain`` line, execution counts and volatile metadata are cleared, so a refresh
+their ``text/plain`` line, volatile metadata is cleared, so a refresh
 that changes nothing gives a byte-identical file.
 
 Usage: ``python -m steplab.course.lessons [NOTEBOOK ...]`` (default: every ``chapters/*.ipynb``),
@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 KEEP_NB_METADATA = ("kernelspec", "language_info")
+PNG_DATA = re.compile(r"base64,[A-Za-z0-9+/=]+")
 DROP_MIME = ("image/png", "image/jpeg", "image/svg+xml", "application/vnd.jupyter.widget-view+json",
              "application/vnd.jupyter.widget-state+json")
 
@@ -34,15 +36,18 @@ def clean(nb):
         cell.metadata.pop("scrolled", None)
         if cell.cell_type != "code":
             continue
-        cell.execution_count = None
+        # execution counts stay: nbval treats a cell without one as "unrun"; a top-to-bottom
+        # run numbers them 1, 2, 3, ... so they are deterministic anyway
         outputs = []
         for out in cell.outputs:
-            if "execution_count" in out:
-                out["execution_count"] = None
             if "data" in out:
                 if "application/vnd.jupyter.widget-view+json" in out["data"]:
-                    # a live widget (explorer, ipympl canvas): only its one-line repr is stable
-                    out["data"] = {k: v for k, v in out["data"].items() if k == "text/plain"}
+                    # a live widget (explorer, ipympl canvas): keep its text repr and its static
+                    # HTML fallback with the embedded PNG replaced by a placeholder (the nbval
+                    # sanitizer makes the same replacement in fresh output)
+                    out["data"] = {k: v for k, v in out["data"].items() if k in ("text/plain", "text/html")}
+                    if "text/html" in out["data"]:
+                        out["data"]["text/html"] = PNG_DATA.sub("base64,PNG", out["data"]["text/html"])
                 out["data"] = {k: v for k, v in out["data"].items() if k not in DROP_MIME}
                 out["metadata"] = {}
                 if not out["data"]:
