@@ -201,13 +201,15 @@ def get_trip(a, tmp_path_factory) -> "round_trip":
     if a not in _TRIPS:
         _TRIPS[a] = round_trip(a, tmp_path_factory.mktemp(f"course-{a}"))
         rt = _TRIPS[a]
-        line = (f"[nbgrader] {a}: visible tests on the solution {rt.visible_test_seconds:.2f} s "
+        scores = {n: f"{r.code_score:g}/{r.max_code_score:g}" for n, r in rt.students.items()}
+        line = (f"[nbgrader] {a}: autograded scores {scores}; visible tests on the solution "
+                f"{rt.visible_test_seconds:.2f} s "
                 f"({', '.join(f'{g} {t:.2f}' for g, (_, t) in rt.visible_solution.items())}); "
                 f"phases " + ", ".join(f"{k} {v:.1f} s" for k, v in rt.seconds.items()))
         print("\n" + line)
         _TIMINGS.parent.mkdir(exist_ok=True)
         data = json.loads(_TIMINGS.read_text()) if _TIMINGS.exists() else {}
-        data[a] = {"visible_test_seconds": round(rt.visible_test_seconds, 3),
+        data[a] = {"scores": scores, "visible_test_seconds": round(rt.visible_test_seconds, 3),
                    "per_cell": {g: round(t, 3) for g, (_, t) in rt.visible_solution.items()},
                    "phases": {k: round(v, 2) for k, v in rt.seconds.items()}}
         _TIMINGS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")

@@ -128,11 +128,13 @@ def _copy_normalized(src_dir: Path, dest_dir: Path) -> None:
             shutil.copyfile(path, out)
 
 
-def generate(root=".", names=None, dest=None) -> list:
+def generate(root=".", names=None, dest=None, errors=None) -> list:
     """Regenerate ``release/<a>/`` and ``solutions/<a>/`` for assignments ``names`` (all in
     ``root/source`` when None) into ``dest`` (default ``root``). Returns the names done.
 
     Works in a temporary copy of the course with a fresh gradebook (nbgrader issue #1646).
+    An assignment nbgrader cannot generate raises RuntimeError, or, when a dict ``errors`` is
+    given, is recorded there (name -> message) and skipped, so the others are still done.
     """
     from nbgrader.converters import GenerateAssignment, GenerateSolution
 
@@ -155,12 +157,20 @@ def generate(root=".", names=None, dest=None) -> list:
             for path in (course / "source" / a).rglob("*.ipynb"):
                 _nb.write(_nb.ensure_ids(_nb.read(path)), path)  # no random cell ids
         cfg = course_config(course)
+        done = []
         for a in names:
-            _run_converter(GenerateAssignment, cfg, a)
-            _run_converter(GenerateSolution, cfg, a)
+            try:
+                _run_converter(GenerateAssignment, cfg, a)
+                _run_converter(GenerateSolution, cfg, a)
+            except RuntimeError as exc:
+                if errors is None:
+                    raise
+                errors[a] = str(exc)
+                continue
             for kind in KINDS:
                 _copy_normalized(course / kind / a, dest / kind / a)
-    return names
+            done.append(a)
+    return done
 
 
 def _files(folder: Path) -> dict:
@@ -186,11 +196,11 @@ def check(root=".", names=None) -> list:
     names = assignments(root) if names is None else list(names)
     problems = []
     with tempfile.TemporaryDirectory(prefix="steplab-check-") as tmp:
+        errors: dict = {}
+        generate(root, names, dest=tmp, errors=errors)  # one broken source hides no other
         for a in names:
-            try:  # one assignment at a time, so one broken source does not hide the others
-                generate(root, [a], dest=tmp)
-            except (RuntimeError, ValueError) as exc:
-                problems.append(f"source/{a}/ cannot be generated: {exc}")
+            if a in errors:
+                problems.append(f"source/{a}/ cannot be generated: {errors[a]}")
                 continue
             for kind in KINDS:
                 want, have = _files(Path(tmp) / kind / a), _files(root / kind / a)
@@ -232,15 +242,18 @@ def main(argv=None) -> int:
             print(f"release/ and solutions/ are in sync with source/ "
                   f"({', '.join(names or assignments(args.root))}).")
             return 0
-        done = generate(args.root, names)
+        errors: dict = {}
+        done = generate(args.root, names, errors=errors)
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for a in done:
         print(f"generated release/{a}/ and solutions/{a}/")
-    if not done:
+    for msg in errors.values():
+        print(f"error: {msg}", file=sys.stderr)
+    if not done and not errors:
         print("no assignments in source/")
-    return 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
