@@ -552,3 +552,18 @@ def test_bad_setup_raises_for_the_exercise_author():
     with pytest.raises(ValueError, match="inputs is empty"):
         C.check_function(len, len, [])
     assert C.check_step(42, sl.GradientDescent()).hint == "signature"
+
+
+def test_author_hint_replaces_guessed_pattern_hint():
+    # A wrong-sign sigmoid looks like "components in the wrong order" to the pattern guesser;
+    # when the exercise author gives a hint, only the author's hint is shown.
+    import steplab.checks as C
+    z = np.array([-1.0, 0.0, 2.0])
+    wrong = 1 / (1 + np.exp(z))
+    right = 1 / (1 + np.exp(-z))
+    r = C.check_close(wrong, right, "sig(z)", hint="Use exp(-z), eq. 6.22.")
+    assert not r.ok and "Use exp(-z), eq. 6.22." in r.message
+    assert C.HINTS["order"] not in r.message and C.HINTS["sign"] not in r.message
+    # facts are still reported next to the author's hint
+    r = C.check_close(None, right, "sig(z)", hint="Use exp(-z), eq. 6.22.")
+    assert C.HINTS["none"] in r.message and "Use exp(-z)" in r.message
