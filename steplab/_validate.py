@@ -9,6 +9,9 @@ import numpy as np
 
 def as_phi(phi, P: int | None = None, name: str = "phi") -> np.ndarray:
     """Return ``phi`` as a float64 array, checking that its last axis has length ``P``."""
+    if type(phi) is np.ndarray and phi.dtype == np.float64 and phi.ndim and (
+            P is None or phi.shape[-1] == P):
+        return phi                                  # fast path: already what we need
     try:
         arr = np.asarray(phi, dtype=float)
     except (TypeError, ValueError) as exc:
