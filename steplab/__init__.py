@@ -10,8 +10,9 @@ Plots (``steplab.plots``) and widgets (``steplab.widgets``) import matplotlib an
 so they are loaded only when asked for; ``import steplab`` stays fast.
 """
 
-# checks, curvature and linesearch need numpy only (sl.checks.assert_step(...) etc.)
-from . import checks, curvature, data, linesearch, schedules
+import importlib
+
+from . import data
 from .optimizers import *  # noqa: F401,F403
 from .optimizers import __all__ as _opt_all
 from .problems import *  # noqa: F401,F403
@@ -22,3 +23,20 @@ from .train import __all__ as _train_all
 __version__ = "0.1.0"
 __all__ = ["data", "schedules", "checks", "curvature", "linesearch",
            *_prob_all, *_opt_all, *_train_all]
+
+#: submodules loaded on first use (``sl.checks``, ``sl.plots`` ...), so ``import steplab``
+#: stays fast and never pulls in matplotlib or ipywidgets
+_LAZY = {"checks", "curvature", "linesearch", "schedules", "plots", "figures", "widgets",
+         "rates", "style", "init", "challenges", "course"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = importlib.import_module(f".{name}", __name__)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'steplab' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)
