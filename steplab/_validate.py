@@ -28,13 +28,20 @@ def as_phi(phi, P: int | None = None, name: str = "phi") -> np.ndarray:
     return arr
 
 
+#: typical ranges quoted in error messages, by argument name
+TYPICAL = {"alpha": "1e-3 to 1 (the stability limit of gradient descent is 2 / largest "
+                    "Hessian eigenvalue)", "epsilon": "1e-8 to 1e-6", "clip": "1 to 10",
+           "weight_decay": "1e-4 to 1e-1"}
+
+
 def rate(value, name: str, *, allow_zero: bool = False) -> float:
     """A learning rate or similar: a finite number > 0 (>= 0 with ``allow_zero``)."""
     v = _number(value, name)
     if v < 0 or (v == 0 and not allow_zero) or not math.isfinite(v):
         bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}. "
-                         f"Typical values are 1e-3 to 1.")
+        typical = TYPICAL.get(name.split()[0], "")
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}."
+                         + (f" Typical values are {typical}." if typical else ""))
     return v
 
 
