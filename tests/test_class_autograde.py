@@ -146,6 +146,13 @@ def test_second_run_is_idempotent_and_keeps_manual_grades(graded):
     assert second["good"]["tiny:explain"] == "1.0" and second["good"]["total"] == "5.0"
     with Gradebook(db) as gb:
         assert len(gb.assignment_submissions("tiny")) == len(CASES)
+    # after manual grading: feedback rebuilt from the gradebook, hidden tests still hidden
+    (course / "feedback" / "good" / "tiny" / "tiny.html").unlink()
+    pages = ag.regenerate_feedback(course, "tiny")
+    assert len(pages) == len(CASES)
+    fb = _text(course / "feedback" / "good" / "tiny" / "tiny.html")
+    assert "Part explain: 1 / 1 points." in fb and "Autograded score: 4 / 4" in fb
+    assert cf.SECRET not in _text(course / "feedback" / "leaks_tests" / "tiny" / "tiny.html")
 
 
 def test_isolation_level_reported(graded):
@@ -238,3 +245,23 @@ def test_cli_zip_from_lms_and_exit_codes(tmp_path):
     assert bad.returncode == 2 and "Available: tiny" in bad.stderr
     bad = _cli("autograde", "tiny", "--course", str(tmp_path / "missing"), cwd=tmp_path)
     assert bad.returncode == 2
+
+
+def test_fallback_sandbox_without_namespaces(tmp_path, monkeypatch):
+    """The rlimits-only sandbox (not root / no unshare): memory limit and the Python-level
+    network block still hold."""
+    monkeypatch.setenv("STEPLAB_SANDBOX", "rlimits")
+    course = cf.make_course(tmp_path)
+    cases = cf.class_submissions(course)
+    chosen = ["good", "memory_bomb", "network"]
+    cf.write_class(course, {k: cases[k] for k in chosen})
+    res = ag.autograde_class(course, "tiny", workers=2, limits=cf.fast_limits(),
+                             progress=False, report=False, log=lambda *a: None)
+    assert res.isolation == "rlimits"
+    rows = _rows(res.csv_path)
+    for student in chosen:
+        gd, sq = cases[student]["expect"]
+        assert (float(rows[student]["tiny:test_gd_step"]),
+                float(rows[student]["tiny:test_sq_loss"])) == (gd, sq)
+    fb = _text(course / "feedback" / "network" / "tiny" / "tiny.html")
+    assert "network access is disabled" in fb

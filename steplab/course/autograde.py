@@ -130,6 +130,13 @@ def resolve_db_url(course: Path, db_url: str | None, config=None) -> str:
     return db_url
 
 
+def _venv_on_path() -> None:
+    """nbgrader calls ``alembic`` by name when it creates a gradebook (DESIGN.md 5)."""
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+
+
 def build_templates(course: Path, assignment: str, config=None) -> dict[str, NotebookNode]:
     """Grading templates ``{notebook name: nb}`` of ``source/<assignment>/*.ipynb``: solutions
     cleared, locked cells locked, checksums computed, hidden tests kept (what nbgrader's
@@ -593,8 +600,10 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
             replies.__setitem__(cell_index, execute_reply)
         failed = None
         started = False
+        log_path = session.kdir.parent / f"{session.kdir.name}-kernel.log"
+        log_fh = open(log_path, "ab")
         try:
-            async with client.async_setup_kernel():
+            async with client.async_setup_kernel(stdout=log_fh, stderr=log_fh):
                 started = True
                 host_pid = getattr(getattr(km, "provisioner", None), "pid", None)
                 for i in replay:  # state lost at a restart: run earlier cells again
@@ -667,8 +676,11 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
                     replay.append(i)
         except Exception as exc:
             if not started:
+                log_fh.flush()
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
                 raise KernelStartError(f"the sandboxed kernel did not start "
-                                       f"({type(exc).__name__}: {exc})") from None
+                                       f"({type(exc).__name__}: {exc}; kernel log: "
+                                       f"{' | '.join(tail)})") from None
             if failed is None:  # e.g. a replayed cell timed out or killed the kernel
                 failed = ("notebook-timeout", code_idx[pos] if pos < len(code_idx) else -1)
         finally:
@@ -676,6 +688,11 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
                 await km.shutdown_kernel(now=True)
             except Exception:
                 pass
+            try:
+                client.kc.stop_channels()
+            except Exception:
+                pass
+            log_fh.close()
         if failed is None:
             break
         kind, i = failed
@@ -801,6 +818,7 @@ def feedback_notebook(nb: NotebookNode, runs: list[CellRun], grades: dict, templ
     notes after each graded cell, test outputs reduced to the error they caused; outputs
     produced after the first hidden test reached the kernel are left out."""
     fb = nbformat.v4.new_notebook(metadata=copy.deepcopy(nb.metadata))
+    fb.metadata["steplab_title"] = f"Feedback: {header['assignment']} / {header['student']}"
     auto = sum(g["score"] or 0 for g in grades.values() if g["kind"] == "test")
     auto_max = sum(g["max"] for g in grades.values() if g["kind"] == "test")
     manual = [g for g in grades.values() if g["kind"] == "manual"]
@@ -859,9 +877,8 @@ def feedback_notebook(nb: NotebookNode, runs: list[CellRun], grades: dict, templ
         elif gid in grades and grades[gid].get("comment"):
             notes.append(grades[gid]["comment"])
         if notes:
-            fb.cells.append(nbformat.v4.new_markdown_cell("\n\n".join(
-                html.escape(n, quote=False) if not n.startswith("**") else n
-                for n in notes)))
+            fb.cells.append(nbformat.v4.new_markdown_cell("\n\n".join(notes),
+                                                          metadata={"steplab_note": True}))
     return fb
 
 
@@ -888,18 +905,56 @@ def _safe_outputs(outputs, hidden: set[str]):
     return keep
 
 
-_EXPORTER = None
+_FEEDBACK_CSS = """body{font-family:system-ui,sans-serif;max-width:60em;margin:2em auto;
+line-height:1.45;color:#222} pre{background:#f6f8fa;padding:.6em;overflow-x:auto;
+border-radius:4px} pre.out{background:#fff;border-left:3px solid #ccc} pre.err{background:#fff0f0;
+border-left:3px solid #c33} .note{background:#fffbe6;border-left:3px solid #e0b000;
+padding:.3em .8em;margin:.4em 0 1.2em} table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:2px 8px} img{max-width:100%}"""
 
 
 def render_html(nb: NotebookNode) -> str:
-    """HTML of a feedback notebook (nbconvert's lab template, shared per process)."""
-    global _EXPORTER
-    if _EXPORTER is None:
-        from nbconvert import HTMLExporter
+    """A self-contained HTML page of a feedback notebook. Deliberately small and safe: code
+    and text outputs are escaped, only PNG/JPEG images are embedded, HTML/JS/SVG outputs
+    are shown as their text form (a page built from student output must not run scripts)."""
+    import mistune
 
-        _EXPORTER = HTMLExporter(template_name="lab")
-    body, _ = _EXPORTER.from_notebook_node(nb)
-    return body
+    md = mistune.create_markdown(escape=True, plugins=["table"])
+    esc = html.escape
+    parts = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {})
+        if cell.cell_type == "markdown":
+            cls = ' class="note"' if meta.get("steplab_note") else ""
+            parts.append(f"<div{cls}>{md(cell.source)}</div>")
+            continue
+        if cell.cell_type != "code":
+            continue
+        parts.append(f"<pre><code>{esc(cell.source)}</code></pre>")
+        for out in cell.get("outputs", []):
+            kind = out.get("output_type")
+            if kind == "stream":
+                cls = "err" if out.get("name") == "stderr" else "out"
+                parts.append(f'<pre class="{cls}">{esc(_ansi_free(out.get("text", "")))}</pre>')
+            elif kind == "error":
+                tb = "\n".join(_ansi_free(t) for t in out.get("traceback", [])) or \
+                    f"{out.get('ename')}: {out.get('evalue')}"
+                parts.append(f'<pre class="err">{esc(tb)}</pre>')
+            elif "data" in out:
+                data = out["data"]
+                img = next((k for k in ("image/png", "image/jpeg") if k in data), None)
+                if img:
+                    b64 = "".join(data[img]) if isinstance(data[img], list) else data[img]
+                    parts.append(f'<img alt="output" src="data:{img};base64,'
+                                 f'{esc(b64.strip())}">')
+                elif "text/plain" in data:
+                    txt = data["text/plain"]
+                    txt = "".join(txt) if isinstance(txt, list) else txt
+                    parts.append(f'<pre class="out">{esc(txt)}</pre>')
+    title = esc(nb.metadata.get("steplab_title", "Feedback"))
+    return (f"<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>"
+            f"<style>{_FEEDBACK_CSS}</style></head><body>\n" + "\n".join(parts) +
+            "\n</body></html>\n")
 
 
 # ------------------------------------------------------------------------ worker
@@ -919,6 +974,7 @@ class Job:
     forbidden: list
     release_files: dict
     sub_notes: list
+    mpl_cache: list = field(default_factory=list)
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -986,6 +1042,7 @@ def grade_submission(job: Job) -> dict:
                 files = dict(job.release_files)
                 files.update({k: v for k, v in job.files.items()
                               if not k.endswith(".ipynb")})
+                files.update({f".mpl/{Path(p).name}": p for p in job.mpl_cache})
                 _prepare_kernel_dir(kdir, expected, uid, files)
                 nbformat.write(student_view(nb), kdir / expected)
                 if uid is not None:
@@ -1129,6 +1186,24 @@ def merge_result(gb, assignment: str, res: dict) -> None:
     gb.db.commit()
 
 
+def _matplotlib_font_cache() -> list[str]:
+    """matplotlib's font list cache, copied into every kernel's fresh MPLCONFIGDIR so that no
+    kernel spends seconds rebuilding it."""
+    try:
+        import glob
+
+        import matplotlib
+
+        found = glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-*.json"))
+        if not found:
+            import matplotlib.font_manager  # noqa: F401  (builds the cache)
+
+            found = glob.glob(os.path.join(matplotlib.get_cachedir(), "fontlist-*.json"))
+        return found
+    except Exception:
+        return []
+
+
 def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp: Path):
     from tqdm import tqdm
 
@@ -1194,8 +1269,7 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
     config = course_config(course)
     templates = build_templates(course, assignment, config)
     db_url = resolve_db_url(course, db_url, config)
-    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + \
-        os.environ.get("PATH", "")  # nbgrader calls `alembic` by name (DESIGN.md 5)
+    _venv_on_path()
     try:
         register_assignment(db_url, assignment, templates, log=log)
     except Exception as exc:
@@ -1224,9 +1298,10 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
                          for p in release_dir.rglob("*")
                          if p.is_file() and p.suffix != ".ipynb"} if release_dir.is_dir() \
             else {}
+        mpl_cache = _matplotlib_font_cache()
         jobs = [Job(s.student, assignment, s.files, s.timestamp, templates, str(course),
-                    limits, isolation, forbidden, release_files, s.notes) for s in subs]
-        render_html(nbformat.v4.new_notebook())  # load templates once, before forking
+                    limits, isolation, forbidden, release_files, s.notes, mpl_cache)
+                for s in subs]
         log(f"autograde {assignment}: {len(jobs)} submission(s), {workers} worker(s), "
             f"sandbox: {isolation} ({limits.describe()})")
         results = _run_pool(jobs, workers, limits, progress, tmp) if jobs else []
@@ -1348,6 +1423,7 @@ def regenerate_feedback(course: str | os.PathLike, assignment: str,
     config = course_config(course)
     templates = build_templates(course, assignment, config)
     db_url = resolve_db_url(course, db_url, config)
+    _venv_on_path()
     written = []
     with Gradebook(db_url) as gb:
         for folder in sorted((course / "autograded").glob(f"*/{assignment}")):

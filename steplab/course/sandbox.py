@@ -70,7 +70,11 @@ def detect_isolation() -> str:
     """Return ``"namespaces"`` when this process can run a kernel in its own network, mount
     and PID namespaces (root and a working ``unshare``), else ``"rlimits"``.
 
-    Nothing from the book: this is grading infrastructure (see the module docstring)."""
+    ``STEPLAB_SANDBOX=rlimits`` forces the fallback. Nothing from the book: this is grading
+    infrastructure (see the module docstring)."""
+    forced = os.environ.get("STEPLAB_SANDBOX", "")
+    if forced in ("rlimits", "namespaces"):
+        return forced  # for testing the fallback, or to insist on namespaces
     if sys.platform != "linux" or os.geteuid() != 0 or shutil.which("unshare") is None:
         return "rlimits"
     try:

@@ -1,0 +1,116 @@
+"""Throughput of the class autograde (issue 7/7): 40 submissions of a real assignment graded
+with 1 and 2 workers by ``steplab.course.autograde``, against plain ``nbgrader autograde``
+run sequentially on the same submissions, all in one process run on this machine.
+
+Targets: 2 workers >= 1.7x faster than 1 worker, and >= 1.5x faster than nbgrader.
+
+    .venv/bin/python benchmarks/bench_autograde.py [--n 40] [--assignment gradient_descent]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _course(tmp: Path, assignment: str) -> Path:
+    course = tmp / "course"
+    for sub in ("source", "release"):
+        shutil.copytree(ROOT / sub / assignment, course / sub / assignment)
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    return course
+
+
+def _submissions(course: Path, assignment: str, n: int) -> None:
+    """n submissions cycling through full (ALTERNATIVE), partial (PARTIAL) and blank."""
+    ns: dict = {}
+    exec((ROOT / "tests" / "submissions" / f"{assignment}.py").read_text(), ns)
+    release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", 4)
+    kinds = [ns.get("ALTERNATIVE", {}), ns.get("PARTIAL", {}), {}]
+    for k in range(n):
+        nb = nbformat.reads(nbformat.writes(release), as_version=4)
+        answers = kinds[k % 3]
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in answers:
+                cell.source = answers[gid].strip("\n")
+        folder = course / "submitted" / f"s{k:03d}" / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+        (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
+
+
+def run_steplab(course: Path, assignment: str, workers: int) -> float:
+    from steplab.course.autograde import autograde_class
+
+    for d in ("autograded", "feedback", "reports"):
+        shutil.rmtree(course / d, ignore_errors=True)
+    (course / "gradebook.db").unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    res = autograde_class(course, assignment, workers=workers, progress=False,
+                          log=lambda *a: None)
+    dt = time.perf_counter() - t0
+    bad = [r for r in res.results if r["status"] != "graded"]
+    if bad:
+        raise SystemExit(f"grading failed: {bad[0]['problems']}")
+    return dt
+
+
+def run_nbgrader(course: Path, assignment: str) -> float:
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    for d in ("autograded", "feedback", "reports"):
+        shutil.rmtree(course / d, ignore_errors=True)
+    (course / "gradebook.db").unlink(missing_ok=True)
+    nbg = [sys.executable, "-m", "nbgrader"]
+    gen = tempfile.mkdtemp()
+    subprocess.run([*nbg, "generate_assignment", assignment, "--force",
+                    f"--CourseDirectory.release_directory={gen}"], cwd=course, env=env,
+                   check=True, capture_output=True)
+    t0 = time.perf_counter()
+    done = subprocess.run([*nbg, "autograde", assignment], cwd=course, env=env,
+                          capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit("nbgrader autograde failed:\n" + done.stderr[-2000:])
+    shutil.rmtree(gen, ignore_errors=True)
+    return dt
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--assignment", default="gradient_descent")
+    args = ap.parse_args()
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    with tempfile.TemporaryDirectory() as tmp:
+        course = _course(Path(tmp), args.assignment)
+        _submissions(course, args.assignment, args.n)
+        t1 = run_steplab(course, args.assignment, 1)
+        t2 = run_steplab(course, args.assignment, 2)
+        tn = run_nbgrader(course, args.assignment)
+    n = args.n
+    print(f"autograde {n} submissions of {args.assignment} on {os.cpu_count()} cores")
+    for label, t in [("steplab, 1 worker", t1), ("steplab, 2 workers", t2),
+                     ("nbgrader autograde (sequential)", tn)]:
+        print(f"  {label:34s} {t:7.1f} s  {60 * n / t:6.1f} submissions/min")
+    s1, sn = t1 / t2, tn / t2
+    print(f"  2 workers vs 1 worker:  {s1:.2f}x (target >= 1.7)")
+    print(f"  2 workers vs nbgrader:  {sn:.2f}x (target >= 1.5)")
+    ok = s1 >= 1.7 and sn >= 1.5
+    print("  PASS" if ok else "  BELOW TARGET")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
