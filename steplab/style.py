@@ -72,6 +72,7 @@ FIGSIZE = {
     "row4": (13.0, 3.3),
     "grid2x2": (8.4, 7.2),
     "widget": (8.0, 3.4),
+    "widget3": (9.6, 3.3),
 }
 
 #: rcParams used inside :func:`rc` / :func:`apply`

@@ -93,9 +93,34 @@ class _Blitter:
     def __init__(self, fig, artists):
         self.fig, self.artists, self.background = fig, [], None
         self.full_draws = 0
+        self.pending = False
         for a in artists:
             self.add(a)
-        self._cid = fig.canvas.mpl_connect("draw_event", self._on_draw)
+        canvas = fig.canvas
+        self._cid = canvas.mpl_connect("draw_event", self._on_draw)
+        canvas.mpl_connect("resize_event", self._on_resize)
+        # ipympl / webagg: the browser keeps the last frame and applies *diff* frames on top.
+        # A frame pushed while an earlier one is still loading can replace it and leave a
+        # broken picture, so frames are only sent when the browser asks for one (its "draw"
+        # request), like matplotlib's own draw_idle: an update marks the frame pending and
+        # sends a "draw" event; the request then gets the ready buffer, not a full redraw.
+        self.webagg = all(hasattr(canvas, a) for a in ("handle_draw", "send_event", "manager"))
+        if self.webagg:
+            original = canvas.handle_draw
+
+            def handle_draw(event, _original=original):
+                if self.pending and self.background is not None:
+                    self.pending = False
+                    canvas._png_is_old = True
+                    canvas.manager.refresh_all()       # send the blitted buffer
+                else:
+                    self.pending = False
+                    _original(event)                   # a full draw
+
+            canvas.handle_draw = handle_draw
+
+    def _on_resize(self, event):
+        self.background, self.pending = None, False
 
     def add(self, artist):
         artist.set_animated(True)
@@ -121,12 +146,16 @@ class _Blitter:
 
     def update(self):
         canvas = self.fig.canvas
-        if self.background is None or getattr(canvas, "_blit_stale", False):
+        if self.background is None:
             self.full()
             return
         canvas.restore_region(self.background)
         self._draw_animated()
-        canvas.blit(self.fig.bbox)
+        if self.webagg:
+            self.pending = True
+            canvas.send_event("draw")      # the browser answers with a "draw" request
+        else:
+            canvas.blit(self.fig.bbox)
 
 
 class Explorer:
@@ -506,7 +535,7 @@ class AdamExplorer(Explorer):
     defaults = dict(alpha_gd=0.08, steps_gd=200, alpha_norm=0.08, alpha_adam=0.05, beta=0.9,
                     gamma=0.99, epsilon=1e-8, bias_correction=True, steps=60,
                     start=(-0.7, -0.9))
-    figsize = style.FIGSIZE["row3"]
+    figsize = style.FIGSIZE["widget3"]
 
     def _build(self):
         import ipywidgets as W
@@ -574,7 +603,7 @@ class PhaseMapExplorer(Explorer):
     title = "Momentum phase map: convergence rate of eq. 6.11 on a quadratic — click the map"
     defaults = dict(lam1=0.2, lam2=2.0, alpha=0.5, beta=0.5, steps=60, start=(1.0, 1.0))
     _layout_keys = ("lam1", "lam2", "steps")
-    figsize = style.FIGSIZE["row3"]
+    figsize = style.FIGSIZE["widget3"]
     LOG_ALPHA = (-3.0, 2.0)
     BETA = (0.0, 0.99)
     GRID = (150, 200)  # (beta rows, alpha columns)
@@ -653,7 +682,9 @@ class PhaseMapExplorer(Explorer):
         traj = minimize(q, Momentum(alpha=alpha, beta=beta), np.asarray(start, float),
                         steps=int(steps), label="momentum")
         rho = float(rates.convergence_rate(alpha, beta, lams))
-        return dict(traj=traj, rate=rho, regime=rates.regime(alpha, beta, lams))
+        each = [(lam, rates.regime(alpha, beta, [lam]),
+                 float(rates.spectral_radius(alpha, beta, lam))) for lam in lams]
+        return dict(traj=traj, rate=rho, regime=rates.regime(alpha, beta, lams), each=each)
 
     def _draw(self, res):
         traj, rho = res["traj"], res["rate"]
@@ -667,8 +698,10 @@ class PhaseMapExplorer(Explorer):
         self.regime_text.set_text(f"{res['regime']}, ρ = {rho:.3f}")
         opt = self.optimum
         self._warn = traj.diverged
+        per = ", ".join(f"λ={lam:.3g}: {name} (ρ={r:.3f})" for lam, name, r in res["each"])
         msg = (f"α = {self.params['alpha']:.3g}, β = {self.params['beta']:.2f}: "
-               f"{res['regime']} (rate ρ = {rho:.3f} per step). Fastest: α* = {opt['alpha']:.3g}, "
+               f"{res['regime']}, set by the slowest direction (rate ρ = {rho:.3f} per step; "
+               f"{per}). Fastest: α* = {opt['alpha']:.3g}, "
                f"β* = {opt['beta']:.3f}, ρ* = {opt['rate']:.3f} (plain GD at best: "
                f"{opt['gd_rate']:.3f}).")
         if traj.diverged:
