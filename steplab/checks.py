@@ -89,7 +89,7 @@ HINTS = {
               "(学习率) is missing."),
     "alpha2": ("The step is alpha times the expected step: the learning rate alpha is "
                "applied twice."),
-    "bias_correction": ("The bias correction (偏差修正, UDL eq. 6.17) is missing: divide m by "
+    "bias_correction": ("The bias correction (偏差修正, UDL eq. 6.16) is missing: divide m by "
                         "(1 - beta^t) and v by (1 - gamma^t), with t counting from 1, before the "
                         "update. Without it the first steps are far too small (or too large)."),
     "t_offset": ("The step counter t is off by one in the bias correction: t counts from 1 at the "

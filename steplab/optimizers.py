@@ -617,8 +617,10 @@ class Adam(Optimizer):
 
     Symbols to ``torch.optim.Adam``: ``alpha`` = ``lr``, ``beta`` = ``betas[0]``,
     ``gamma`` = ``betas[1]``, ``epsilon`` = ``eps``; matches it step for step (float64).
-    ``bias_correction=False`` drops the division by ``1 - beta^t`` (for the lesson on why it
-    is there: without it the first steps are far too small).
+    ``bias_correction=False`` drops both divisions (eq. 6.16), for the lesson on why they are
+    there: the uncorrected step is scaled by ``(1 - beta^t) / sqrt(1 - gamma^t)``, which is
+    3.2 at t = 1 for beta = 0.9, gamma = 0.999 (steps far too long), and for gamma = 0.99 is 1
+    at t = 1 but about 2.1 near t = 10.
 
     >>> import numpy as np
     >>> opt = Adam(alpha=0.05, beta=0.9, gamma=0.99)
