@@ -135,6 +135,7 @@ class RoundTrip:
     students: dict = field(default_factory=dict)  # name -> StudentResult
     visible_solution: dict = field(default_factory=dict)  # grade_id -> (errors, seconds)
     visible_release: dict = field(default_factory=dict)  # grade_id -> errors
+    other_errors: dict = field(default_factory=dict)  # "solution"/"release" -> {grade_id: errs}
     seconds: dict = field(default_factory=dict)  # phase -> wall time
 
     @property
@@ -241,8 +242,17 @@ def visible_tests(rt: RoundTrip, a: str, release, solution, release_dir: Path, t
     rt.visible_solution = {_nb.grade_id(c): (_errors(c) + [{"output_type": "stderr", "text": t}
                                                           for t in _stderr(c)], cell_seconds(c))
                            for c in _nb.grade_code_cells(done)}
+    rt.other_errors["solution"] = _other_errors(done)
     done = execute(_nb.read(release_dir / f"{a}.ipynb"), work)
     rt.visible_release = {_nb.grade_id(c): _errors(c) for c in _nb.grade_code_cells(done)}
+    rt.other_errors["release"] = _other_errors(done)
+
+
+def _other_errors(nb) -> dict:
+    """Errors raised by cells that are not test cells (set-up, solutions, "See it")."""
+    tests = {id(c) for c in _nb.grade_code_cells(nb)}
+    return {_nb.grade_id(c) or f"cell {k}": _errors(c) for k, c in enumerate(nb.cells)
+            if c.cell_type == "code" and id(c) not in tests and _errors(c)}
 
 
 def describe_error(err: dict) -> str:

@@ -8,7 +8,8 @@ Slow (`@pytest.mark.slow`, still part of `make test`): the round trip of each as
 temporary course (see tests/nbgrader_support.py): the solution earns every autograded point,
 the untouched release 0, PARTIAL strictly between, ALTERNATIVE everything; feedback is
 generated and carries the HINTS; every visible test passes on the solution and fails on the
-release with an AssertionError/NotImplementedError. Visible-test times are printed (run with
+release with an AssertionError/NotImplementedError; the other cells (set-up, "See it") run
+without error in both. Visible-test times and scores are printed (run with
 `-s`) and written to artifacts/nbgrader-timings.json; they are not asserted.
 Also a proof that stderr warnings do not zero a test cell (nbgrader_config.py).
 """
@@ -273,6 +274,18 @@ def test_visible_tests_pass_on_solution_and_guide_on_release(a, tmp_path_factory
             "fail with the student's NotImplementedError or an AssertionError with a message")
         if err["ename"] == "AssertionError":
             assert err["evalue"].strip(), f"visible test {gid}: AssertionError without a message"
+
+
+@pytest.mark.slow
+@needs_assignments
+@params
+def test_other_cells_run_cleanly(a, tmp_path_factory):
+    """Set-up, solution and "See it" cells run without error headless, both in the release as
+    students get it and with the solution filled in (NBGRADER.md, "See it" section)."""
+    rt = get_trip(a, tmp_path_factory)
+    for kind, cells in rt.other_errors.items():
+        assert not cells, f"{kind} notebook: cells that are not tests raise " + "; ".join(
+            f"{g}: " + " | ".join(describe_error(e) for e in errs) for g, errs in cells.items())
 
 
 # ------------------------------------------------------------- stderr and timeouts ----
