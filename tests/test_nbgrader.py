@@ -99,6 +99,15 @@ def test_release_is_byte_for_byte_reproducible(tmp_path):
     assert "Rubric" in (out1 / "solutions" / "demo" / "demo.ipynb").read_text()
     assert "Rubric" not in release
 
+    # the command line: generate in place, --check is clean (exit 0), an edit is caught (exit 1)
+    from steplab.course.release import main
+
+    assert main(["--root", str(course)]) == 0
+    assert main(["--check", "--root", str(course)]) == 0
+    src = course / "source" / "demo" / "demo.ipynb"
+    src.write_text(src.read_text().replace("double(2) == 4", "double(2) == 4.0"))
+    assert main(["--check", "--root", str(course)]) == 1
+
 
 # ------------------------------------------------------------------------ conventions ----
 
