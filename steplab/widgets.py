@@ -29,6 +29,7 @@ book's equation number, e.g. ``"α (6.3)"``.
 from __future__ import annotations
 
 import html
+import time
 from collections import OrderedDict
 from contextlib import contextmanager
 
@@ -100,11 +101,13 @@ class _Blitter:
         self._cid = canvas.mpl_connect("draw_event", self._on_draw)
         canvas.mpl_connect("resize_event", self._on_resize)
         # ipympl / webagg: the browser keeps the last frame and applies *diff* frames on top.
-        # A frame pushed while an earlier one is still loading can replace it and leave a
-        # broken picture, so frames are only sent when the browser asks for one (its "draw"
-        # request), like matplotlib's own draw_idle: an update marks the frame pending and
-        # sends a "draw" event; the request then gets the ready buffer, not a full redraw.
+        # A frame that arrives while the previous one is still loading replaces it; if that
+        # one was a full frame (first display, resize) the picture breaks. So a frame is
+        # pushed at once only when the previous one was a diff sent a while ago; otherwise
+        # the update marks the frame pending and sends a "draw" event, and the browser's
+        # "draw" request (sent once it has the previous frame) gets the ready buffer.
         self.webagg = all(hasattr(canvas, a) for a in ("handle_draw", "send_event", "manager"))
+        self.last_frame, self.last_full = 0.0, True
         if self.webagg:
             original = canvas.handle_draw
 
@@ -116,8 +119,16 @@ class _Blitter:
                 else:
                     self.pending = False
                     _original(event)                   # a full draw
+                self._sent()
 
             canvas.handle_draw = handle_draw
+
+    #: seconds after a frame during which the next one waits for the browser's request
+    SAFE_GAP = 0.15
+
+    def _sent(self):
+        self.last_frame = time.monotonic()
+        self.last_full = getattr(self.fig.canvas, "_current_image_mode", "full") == "full"
 
     def _on_resize(self, event):
         self.background, self.pending = None, False
@@ -151,11 +162,16 @@ class _Blitter:
             return
         canvas.restore_region(self.background)
         self._draw_animated()
-        if self.webagg:
+        if not self.webagg:
+            canvas.blit(self.fig.bbox)     # Agg: the buffer now holds the new frame
+            return
+        recent = time.monotonic() - self.last_frame < self.SAFE_GAP
+        if self.last_full or recent or getattr(canvas, "_force_full", False):
             self.pending = True
             canvas.send_event("draw")      # the browser answers with a "draw" request
         else:
-            canvas.blit(self.fig.bbox)
+            canvas.blit(self.fig.bbox)     # webagg: sends the diff frame now
+            self._sent()
 
 
 class Explorer:

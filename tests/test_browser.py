@@ -55,6 +55,13 @@ NONBLANK_JS = """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.widt
     let n = 0; for (let i = 0; i < d.length; i += 40) if (d[i] < 250 || d[i+1] < 250) n++;
     return c.width > 0 && n > 100; }"""
 
+# share of painted (non-white) pixels: a canvas that lost its base frame and shows only the
+# diff frames drawn on top is mostly white (the failure this guards against)
+PAINTED_JS = """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0, m = 0; for (let i = 0; i < d.length; i += 40) { m++;
+        if (d[i+3] > 0 && (d[i] < 245 || d[i+1] < 245 || d[i+2] < 245)) n++; }
+    return n / m; }"""
+
 
 @contextlib.contextmanager
 def _screenshot_on_failure(page):
@@ -94,6 +101,7 @@ def test_explorers_in_jupyterlab(tmp_path):
             out.scroll_into_view_if_needed()
             canvas = out.locator(".jupyter-matplotlib-canvas-div canvas").first
             page.wait_for_function(NONBLANK_JS, arg=canvas.element_handle(), timeout=30000)
+            painted = canvas.evaluate(PAINTED_JS)
             handle = _slider_handle(out)
             keys = KEYS.get(name, ("ArrowRight",))
             press_and_time_redraw(page, handle, canvas, keys[-1])        # warm-up press
@@ -102,6 +110,10 @@ def test_explorers_in_jupyterlab(tmp_path):
             per_explorer[name] = times
             latencies += times
             assert out.evaluate(ERROR_STATUS_JS) == [], f"{name} shows an error"
+            page.wait_for_timeout(300)
+            after = canvas.evaluate(PAINTED_JS)
+            assert after > 0.8 * painted, (
+                f"{name}: the canvas lost its picture (painted {painted:.2f} -> {after:.2f})")
             out.screenshot(path=str(ARTIFACTS / f"browser_{name}.png"))
         errors = output_errors(page)
     elapsed = time.monotonic() - t_start
