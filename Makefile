@@ -12,12 +12,13 @@ PYTEST_ARGS ?=
 ASSIGNMENT ?=
 WORKERS ?= 2
 
-.PHONY: lab test venv release lessons autograde bench lint clean help
+.PHONY: lab test venv release release-check lessons autograde bench lint clean help
 
 help:
 	@echo "make lab       open JupyterLab on chapters/00_index.ipynb (LAB_ARGS=--no-browser on servers)"
 	@echo "make test      run every test (engine, notebooks, nbgrader round trip, browser)"
-	@echo "make release   regenerate release/ and solutions/ from source/"
+	@echo "make release   regenerate release/ and solutions/ from source/ (commit the result)"
+	@echo "make release-check   only report whether release/ and solutions/ are in sync"
 	@echo "make lessons   re-run chapters/ and refresh their committed text outputs (held by nbval)"
 	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
 	@echo "make bench     speed and latency benchmarks (not part of make test)"
@@ -41,6 +42,9 @@ test: $(STAMP)
 
 release: $(STAMP)
 	$(BIN)/python -m steplab.course.release
+
+release-check: $(STAMP)
+	$(BIN)/python -m steplab.course.release --check
 
 autograde: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<name> [WORKERS=2]"; exit 2; }
