@@ -1,0 +1,614 @@
+"""The lesson notebooks in ``chapters/`` say what the book says.
+
+The lessons are committed with their text outputs (``python -m steplab.course.lessons``). These
+tests read those stored outputs with nbformat, pick the printed numbers out with regular
+expressions, and compare them with INDEPENDENT references:
+
+- the book's own numbers (*Understanding Deep Learning*, ch. 6; the companion notebooks' data,
+  transcribed below from the book data sheet, never loaded from ``steplab.data``);
+- closed forms evaluated here with plain numpy (momentum weights, the 2/lambda_max stability
+  limit, optimal heavy-ball parameters, exact line search on a quadratic, schedules, ...).
+
+They also check the shape every lesson promises: it starts with ``%matplotlib widget`` and
+imports steplab, has an explorer, 2-4 "Try this" prompts, uses the Chinese edition's terms, and
+its equation tags ``\\tag{6.x}`` sit on the right equations.
+
+Nothing here imports steplab: a wrong engine cannot make a wrong lesson pass.
+"""
+
+import math
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+CHAPTERS = ROOT / "chapters"
+LESSONS = sorted(p.stem for p in CHAPTERS.glob("06_*.ipynb"))
+
+# --- book data (book-data sheet: UDL companion notebooks, ch. 6), transcribed ----------------
+LIN_X = np.array([0.03, 0.19, 0.34, 0.46, 0.78, 0.81, 1.08, 1.18, 1.39, 1.60, 1.65, 1.90])
+LIN_Y = np.array([0.67, 0.85, 1.05, 1.00, 1.40, 1.50, 1.30, 1.54, 1.55, 1.68, 1.73, 1.60])
+GAB_X = np.array([
+    -1.920e+00, -1.422e+01, 1.490e+00, -1.940e+00, -2.389e+00, -5.090e+00,
+    -8.861e+00, 3.578e+00, -6.010e+00, -6.995e+00, 3.634e+00, 8.743e-01,
+    -1.096e+01, 4.073e-01, -9.467e+00, 8.560e+00, 1.062e+01, -1.729e-01,
+    1.040e+01, -1.261e+01, 1.574e-01, -1.304e+01, -2.156e+00, -1.210e+01,
+    -1.119e+01, 2.902e+00, -8.220e+00, -1.179e+01, -8.391e+00, -4.505e+00])
+GAB_Y = np.array([
+    -1.051e+00, -2.482e-02, 8.896e-01, -4.943e-01, -9.371e-01, 4.306e-01,
+    9.577e-03, -7.944e-02, 1.624e-01, -2.682e-01, -3.129e-01, 8.303e-01,
+    -2.365e-02, 5.098e-01, -2.777e-01, 3.367e-01, 1.927e-01, -2.222e-01,
+    6.352e-02, 6.888e-03, 3.224e-02, 1.091e-02, -5.706e-01, -5.258e-02,
+    -3.666e-02, 1.709e-01, -4.805e-02, 2.008e-01, -1.904e-01, 5.952e-01])
+
+# the book's reference numbers (book-data sheet; UDL figs 6.1-6.4, 6.10, problems 6.9, 6.11)
+BOOK = dict(lin_loss=12.367, lin_grad=(-21.904, -26.840), lin_opt=(0.826, 0.522), lin_opt_loss=0.1999,
+            gabor_loss=16.419, gabor_min=(0.00, 16.03), gabor_min_loss=0.646,
+            ls_phi=0.3803, ls_loss=0.3286, epochs_6_9=200, hessian_entries=1e12, hessian_tb=8)
+
+
+def lin_loss(phi):
+    """UDL eq. 6.5, summed squared error of phi0 + phi1*x."""
+    return float(np.sum((phi[0] + phi[1] * LIN_X - LIN_Y) ** 2))
+
+
+def lin_grad(phi):
+    """UDL eqs. 6.6-6.7."""
+    r = phi[0] + phi[1] * LIN_X - LIN_Y
+    return np.array([2 * r.sum(), 2 * (LIN_X * r).sum()])
+
+
+LIN_H = 2 * np.array([[len(LIN_X), LIN_X.sum()], [LIN_X.sum(), (LIN_X ** 2).sum()]])  # problem 6.2
+
+
+def gabor_loss(phi, idx=slice(None)):
+    """UDL eqs. 6.8-6.9."""
+    z = phi[0] + 0.06 * phi[1] * GAB_X[idx]
+    return float(np.sum((np.sin(z) * np.exp(-z ** 2 / 32) - GAB_Y[idx]) ** 2))
+
+
+def gabor_grad(phi):
+    """Problem 6.3, written out by hand: d/dz [sin z e^{-z^2/32}] = (cos z - z sin z / 16) e^{-z^2/32}."""
+    z = phi[0] + 0.06 * phi[1] * GAB_X
+    e = np.exp(-z ** 2 / 32)
+    r = np.sin(z) * e - GAB_Y
+    dfdz = (np.cos(z) - z * np.sin(z) / 16) * e
+    return np.array([np.sum(2 * r * dfdz), np.sum(2 * r * dfdz * 0.06 * GAB_X)])
+
+
+def exact_line_search(phi, steps):
+    """GD with the exact step alpha* = g'g / g'Hg on the linear-regression quadratic."""
+    phis = [np.asarray(phi, float)]
+    for _ in range(steps):
+        g = lin_grad(phis[-1])
+        phis.append(phis[-1] - (g @ g) / (g @ LIN_H @ g) * g)
+    return np.array(phis)
+
+
+# --- reading the notebooks ----------------------------------------------------------------------
+_cache: dict = {}
+
+
+def nb(stem):
+    if stem not in _cache:
+        _cache[stem] = nbformat.read(CHAPTERS / f"{stem}.ipynb", as_version=4)
+    return _cache[stem]
+
+
+def out(stem) -> str:
+    """All printed text of a lesson, in order."""
+    parts = []
+    for cell in nb(stem).cells:
+        if cell.cell_type == "code":
+            for o in cell.outputs:
+                if o.get("output_type") == "stream" and o.get("name") == "stdout":
+                    parts.append(o["text"])
+    return "".join(parts)
+
+
+def markdown(stem) -> str:
+    return "\n\n".join(c.source for c in nb(stem).cells if c.cell_type == "markdown")
+
+
+NUM = r"([-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?)"
+
+
+def grab(stem, pattern, n=None):
+    """The numbers captured by ``pattern`` in the lesson's output (first match)."""
+    m = re.search(pattern, out(stem))
+    assert m, f"{stem}: no output matches {pattern!r}; did the lesson change its printout?"
+    vals = [float(v) for v in m.groups()]
+    return vals if n is None or n > 1 else vals[0]
+
+
+def grab_all(stem, pattern):
+    ms = re.findall(pattern, out(stem))
+    assert ms, f"{stem}: no output matches {pattern!r}"
+    return [tuple(float(v) for v in (m if isinstance(m, tuple) else (m,))) for m in ms]
+
+
+def arr(text):
+    return np.array([float(v) for v in text.replace("[", " ").replace("]", " ").split()])
+
+
+# --- 6.1 gradient descent -----------------------------------------------------------------------
+S61 = "06_1_gradient_descent"
+
+
+def test_6_1_linear_loss_gradient_and_optimum_match_the_book():
+    assert grab(S61, r"L\[0\.6, -0\.2\] = " + NUM, 1) == pytest.approx(BOOK["lin_loss"], abs=5e-4)
+    assert lin_loss([0.6, -0.2]) == pytest.approx(BOOK["lin_loss"], abs=5e-4)   # data transcribed right
+    g = arr(re.search(r"gradient \(eq\. 6\.7\)\s*:\s*(\[[^\]]*\])", out(S61)).group(1))
+    fd = arr(re.search(r"finite differences\s*:\s*(\[[^\]]*\])", out(S61)).group(1))
+    np.testing.assert_allclose(g, BOOK["lin_grad"], atol=5e-4)
+    np.testing.assert_allclose(fd, BOOK["lin_grad"], atol=5e-4)
+    p0, p1, loss = grab(S61, r"optimum\s*: phi = \(" + NUM + ", " + NUM + r"\), loss " + NUM)
+    np.testing.assert_allclose([p0, p1], BOOK["lin_opt"], atol=5e-4)
+    assert loss == pytest.approx(BOOK["lin_opt_loss"], abs=5e-5)
+
+
+def test_6_1_figure_6_1_follows_exact_line_search():
+    pts = grab_all(S61, r"point (\d): phi = \(" + NUM + ", " + NUM + r"\)\s+loss = " + NUM)
+    ref = exact_line_search([1.6, -0.5], 4)
+    assert [int(p[0]) for p in pts] == [0, 1, 2, 3, 4]
+    np.testing.assert_allclose([p[1:3] for p in pts], ref, atol=2e-3)
+    np.testing.assert_allclose([p[3] for p in pts], [lin_loss(r) for r in ref], rtol=2e-3)
+
+
+def test_6_1_stability_limit_is_two_over_lambda_max():
+    lam = np.linalg.eigvalsh(LIN_H)
+    lo, hi, limit = grab(S61, r"Hessian eigenvalues: " + NUM + ", " + NUM + r";.*= " + NUM)
+    np.testing.assert_allclose([lo, hi], lam, atol=5e-4)
+    assert limit == pytest.approx(2 / lam[1], abs=5e-5)
+
+
+def test_6_1_gabor_loss_and_minima_match_the_book():
+    n, loss = grab(S61, r"I = (\d+) data points; L\[0\.6, -0\.2\] = " + NUM)
+    assert n == len(GAB_X) == 30
+    assert loss == pytest.approx(BOOK["gabor_loss"], abs=5e-4)
+    assert gabor_loss([0.6, -0.2]) == pytest.approx(BOOK["gabor_loss"], abs=5e-4)
+    g0, g1, gl = grab(S61, r"global minimum near phi = \(" + NUM + ", " + NUM + r"\), loss " + NUM)
+    np.testing.assert_allclose([g0, g1], BOOK["gabor_min"], atol=5e-3)
+    assert gl == pytest.approx(BOOK["gabor_min_loss"], abs=5e-4)
+    # every printed critical point: its loss agrees with eq. 6.9 at the printed (rounded) phi, and
+    # no local minimum is lower than the book's global minimum
+    for p0, p1, loss in grab_all(S61, r"phi = \(\s*" + NUM + r",\s*" + NUM + r"\): minimum, loss " + NUM):
+        assert loss >= BOOK["gabor_min_loss"] - 1e-3
+        assert gabor_loss([p0, p1]) == pytest.approx(loss, rel=0.02)
+
+
+# --- 6.2 SGD ------------------------------------------------------------------------------------
+S62 = "06_2_sgd"
+
+
+def test_6_2_batches_are_drawn_without_replacement():
+    rows = re.findall(r"step (\d+)\s+epoch (\d+)\s+batch \[([\d, ]+)\]", out(S62))
+    assert len(rows) == 6
+    by_epoch: dict = {}
+    for _, e, b in rows:
+        by_epoch.setdefault(int(e), []).append([int(v) for v in b.split(",")])
+    for batches in by_epoch.values():                    # each epoch is a partition of 0..11
+        assert [len(b) for b in batches] == [5, 5, 2]
+        assert sorted(sum(batches, [])) == list(range(12))
+    assert grab(S62, r"batches per epoch: (\d+)", 1) == math.ceil(12 / 5)
+
+
+def test_6_2_problem_6_9_epochs():
+    assert grab(S62, r"epochs after 1000 iterations: (\d+)", 1) == BOOK["epochs_6_9"] == 1000 / (100 / 20)
+
+
+def test_6_2_figure_6_5_prose_claims():
+    rows = grab_all(S62, r"start (\d): GD ends at \(\s*" + NUM + r",\s*" + NUM + r"\), loss " + NUM
+                    + r";\s+SGD ends at \(\s*" + NUM + r",\s*" + NUM + r"\), loss " + NUM)
+    assert len(rows) == 3
+    gd = {int(r[0]): r[1:4] for r in rows}
+    sgd = {int(r[0]): r[4:7] for r in rows}
+    assert gd[2][2] > 5                                  # GD from point 2: a local minimum
+    for k in (1, 3):                                     # GD from 1 and 3: the global valley, phi0 ~ 0
+        assert abs(gd[k][0]) < 0.1 and BOOK["gabor_min_loss"] < gd[k][2] < 1.2
+    for k in (1, 2, 3):                                  # SGD: all three in the global valley
+        assert abs(sgd[k][0]) < 1 and sgd[k][2] < 2.5
+    md = markdown(S62)
+    assert "41 steps" in md and "21 steps" in md          # the book-data settings are stated
+
+
+# --- 6.3 momentum -------------------------------------------------------------------------------
+S63 = "06_3_momentum"
+
+
+def test_6_3_figure_6_6_batches_and_cloud_centre():
+    assert grab(S63, r"(\d+) possible batches", 1) == math.comb(30, 3)
+    c0, c1, e0, e1 = grab(S63, r"centre of the cloud \(" + NUM + ", " + NUM + r"\).*= \(" + NUM + ", " + NUM + r"\)")
+    phi = np.array([-1.5, 6.5])
+    ref = phi - 0.8 * (3 / 30) * gabor_grad(phi)         # mean of a 3-of-30 batch sum = 3/30 of it
+    np.testing.assert_allclose([c0, c1], ref, atol=2e-4)
+    np.testing.assert_allclose([e0, e1], ref, atol=2e-4)
+
+
+def test_6_3_momentum_weights_are_geometric():
+    beta = 0.6
+    m = re.search(r"weight of a gradient k steps ago: (\[[^\]]*\])\s*\nclosed form.*: (\[[^\]]*\])", out(S63))
+    ref = (1 - beta) * beta ** np.arange(6)              # problem 6.10
+    np.testing.assert_allclose(arr(m.group(1)), ref, atol=5e-5)
+    np.testing.assert_allclose(arr(m.group(2)), ref, atol=5e-5)
+
+
+def test_6_3_figure_6_7_momentum_path_is_shorter():
+    sgd = grab(S63, r"sgd\s*: final loss " + NUM + r", path length " + NUM)
+    mom = grab(S63, r"momentum\s*: final loss " + NUM + r", path length " + NUM)
+    assert mom[1] < sgd[1] / 2                           # "less than half as long"
+    for loss in (sgd[0], mom[0]):
+        assert BOOK["gabor_min_loss"] <= loss < 1.0      # both in the valley of the global minimum
+
+
+def test_6_3_optimal_momentum_closed_form():
+    m = re.search(r"\{'alpha': " + NUM + r", 'beta': " + NUM + r", 'rate': " + NUM
+                  + r", 'gd_alpha': " + NUM + r", 'gd_rate': " + NUM + r"\}", out(S63))
+    alpha, beta, rate, gd_alpha, gd_rate = map(float, m.groups())
+    lo, hi = 1.0, 10.0
+    k = math.sqrt(hi / lo)
+    beta_ref = ((k - 1) / (k + 1)) ** 2                  # Polyak's heavy ball
+    lr_hb = 4 / (math.sqrt(hi) + math.sqrt(lo)) ** 2     # heavy-ball rate = alpha (1 - beta) in eq. 6.11
+    assert beta == pytest.approx(beta_ref, abs=1e-4)
+    assert rate == pytest.approx(math.sqrt(beta_ref), abs=1e-4)
+    assert alpha == pytest.approx(lr_hb / (1 - beta_ref), abs=1e-4)
+    assert gd_alpha == pytest.approx(2 / (lo + hi), abs=1e-4)
+    assert gd_rate == pytest.approx((hi - lo) / (hi + lo), abs=1e-4)
+
+
+# --- 6.3.1 Nesterov -----------------------------------------------------------------------------
+S631 = "06_3_1_nesterov"
+
+
+def test_6_3_1_look_ahead_points():
+    phi, m, alpha, beta = np.array([-1.5, 6.5]), np.array([0.8, -1.2]), 0.6, 0.6
+    err = arr(re.search(r"errata look-ahead .*= (\[[^\]]*\])", out(S631)).group(1))
+    pr = arr(re.search(r"printed look-ahead .*= (\[[^\]]*\])", out(S631)).group(1))
+    np.testing.assert_allclose(err, phi - alpha * beta * m, atol=1e-9)
+    np.testing.assert_allclose(pr, phi - alpha * m, atol=1e-9)
+
+
+def test_6_3_1_goodfellow_form_is_the_same_recursion():
+    assert grab(S631, r"largest difference between the two trajectories: " + NUM, 1) < 1e-8
+
+
+def test_6_3_1_figure_6_8_geometry():
+    pts = {int(k): np.array([a, b]) for k, a, b in
+           grab_all(S631, r"point (\d): \(" + NUM + ", " + NUM + r"\)")}
+    assert sorted(pts) == [1, 2, 3, 4, 5]
+    # the same momentum part in both panels: 2 -> 3 (momentum) equals 1 -> 4 (Nesterov)
+    np.testing.assert_allclose(pts[3] - pts[2], pts[4] - pts[1], atol=2e-3)
+    # gradient parts: 1 -> 2 uses the gradient at 1, 4 -> 5 the gradient at 4, scaled by alpha (1 - beta)
+    np.testing.assert_allclose(pts[2] - pts[1], -0.6 * 0.4 * gabor_grad(pts[1]), atol=3e-3)
+    np.testing.assert_allclose(pts[5] - pts[4], -0.6 * 0.4 * gabor_grad(pts[4]), atol=3e-3)
+
+
+# --- 6.4 Adam -----------------------------------------------------------------------------------
+S64 = "06_4_adam"
+
+
+def test_6_4_bias_correction_factors_closed_form():
+    t = np.array([1, 2, 5, 10, 50, 100, 500])
+    for beta, gamma in [(0.9, 0.999), (0.9, 0.99)]:
+        m = re.search(rf"beta={beta}, gamma={gamma}: .*?: (\[[^\]]*\])", out(S64))
+        np.testing.assert_allclose(arr(m.group(1)), (1 - beta ** t) / np.sqrt(1 - gamma ** t), atol=5e-3)
+
+
+def test_6_4_first_adam_step():
+    on = arr(re.search(r"bias correction on : first step moves by (\[[^\]]*\])", out(S64)).group(1))
+    off = arr(re.search(r"bias correction off: first step moves by (\[[^\]]*\])", out(S64)).group(1))
+    np.testing.assert_allclose(on, [0.05, 0.05], atol=1e-4)           # |step| = alpha (eq. 6.17)
+    np.testing.assert_allclose(off, 0.05 * 0.1 / math.sqrt(1 - 0.999), atol=1e-4)
+
+
+def test_6_4_figure_6_9_settings_and_outcome():
+    runs = {name.strip(): (int(s), float(l), float(d)) for name, s, l, d in re.findall(
+        r"^(.{15}): *(\d+) steps, final loss " + NUM + r", distance to minimum " + NUM, out(S64), re.M)}
+    # book-data settings: GD 0.08 x 200, GD 1.0 x 40, normalized GD x 40, Adam x 60
+    assert [v[0] for v in runs.values()] == [200, 40, 40, 60]
+    adam = runs["Adam"]
+    assert adam[2] < 0.1 and adam[1] < 0.01
+    assert runs["normalized GD"][2] > 0.02              # it keeps bouncing around the minimum
+
+
+# --- 6.5 hyperparameters ------------------------------------------------------------------------
+S65 = "06_5_hyperparameters"
+
+
+def test_6_5_learning_rate_limit_and_outcomes():
+    limit = 2 / np.linalg.eigvalsh(LIN_H).max()
+    assert grab(S65, r"2 / lambda_max = " + NUM, 1) == pytest.approx(limit, abs=5e-5)
+    for alpha, final in grab_all(S65, r"alpha = " + NUM + r": loss 5\.020 -> " + NUM):
+        if alpha < limit:
+            assert final == pytest.approx(BOOK["lin_opt_loss"], abs=5e-5)
+        else:
+            assert final > 1e3
+    assert re.search(r"alpha = 0\.200: diverged at step \d+", out(S65))
+
+
+def test_6_5_full_batch_has_no_gradient_noise():
+    assert grab(S65, r"batch 30:\s+1 steps per epoch, mean relative error of the gradient " + NUM, 1) == 0.0
+    errs = [e for _, e in grab_all(S65, r"batch\s+(\d+): .*gradient " + NUM)]
+    assert errs == sorted(errs, reverse=True)            # more data, less noise
+
+
+def test_6_5_schedules_closed_forms():
+    a0, T = 0.5, 200
+    t = np.array([1, 100, 200])
+    ref = {
+        "constant": np.full(3, a0),
+        # Goodfellow eq. 8.14 with k = t, tau = 150, alpha_tau = 0.05, constant after tau
+        "linear decay (8.14)": np.where(t <= 150, (1 - t / 150) * a0 + (t / 150) * 0.05, 0.05),
+        "step decay": a0 * 0.5 ** ((t - 1) // 50),
+        "exponential": a0 * 0.99 ** (t - 1),
+        "cosine": a0 * (1 + np.cos(np.pi * (t - 1) / T)) / 2,
+    }
+    for name, r in ref.items():
+        vals = grab(S65, re.escape(name) + r"\s+alpha_1 = " + NUM + r"\s+alpha_100 = " + NUM + r"\s+alpha_200 = " + NUM)
+        np.testing.assert_allclose(vals, r, atol=5e-5, err_msg=name)
+    warm = grab(S65, r"warm-up \+ cosine\s+alpha_1 = " + NUM)
+    assert warm[0] == pytest.approx(a0 / 20, abs=5e-5)   # linear warm-up over 20 steps
+
+
+def test_6_5_decay_settles_at_the_book_minimum():
+    const = grab(S65, r"constant\s*: mean loss over the last 50 steps " + NUM + r" \(spread " + NUM)
+    decay = grab(S65, r"linear decay \(8\.14\)\s*: mean loss over the last 50 steps " + NUM + r" \(spread " + NUM)
+    assert decay[0] == pytest.approx(BOOK["gabor_min_loss"], abs=0.01)
+    assert decay[1] < const[1] / 10 and const[0] > decay[0]
+
+
+# --- line search --------------------------------------------------------------------------------
+S66 = "06_6_line_search"
+
+
+def test_6_6_bracketing_search_matches_the_notes():
+    phi, loss, n_br = grab(S66, r"bracketing search: phi = " + NUM + ", loss " + NUM + r", (\d+) brackets")
+    assert phi == pytest.approx(BOOK["ls_phi"], abs=5e-4) and loss == pytest.approx(BOOK["ls_loss"], abs=5e-4)
+    # each iteration keeps 2/3 of the bracket: shrinks until narrower than 1e-4, plus the first one
+    assert n_br == math.ceil(math.log(1e-4) / math.log(2 / 3)) + 1
+    br = [tuple(float(v) for v in m) for m in re.findall(r"bracket \d: " + ", ".join([NUM] * 4), out(S66))]
+    np.testing.assert_allclose(br[0], [0, 1 / 3, 2 / 3, 1], atol=5e-5)
+    np.testing.assert_allclose(br[1], [0, 2 / 9, 4 / 9, 2 / 3], atol=5e-5)    # [c, d] dropped
+    np.testing.assert_allclose(br[2], [2 / 9, 10 / 27, 14 / 27, 2 / 3], atol=5e-5)  # [a, b] dropped
+
+
+def test_6_6_golden_section_and_backtracking():
+    phi, loss, n = grab(S66, r"golden section\s*: phi = " + NUM + ", loss " + NUM + r", (\d+) evaluations")
+    assert phi == pytest.approx(BOOK["ls_phi"], abs=5e-4) and loss == pytest.approx(BOOK["ls_loss"], abs=5e-4)
+    assert n <= math.ceil(math.log(1e-4) / math.log(0.618034)) + 4   # one evaluation per iteration
+    # Armijo backtracking from alpha = 1, halving, c = 1e-4, direction -g (independent loop)
+    phi0 = np.array([1.6, -0.5]); g = lin_grad(phi0); a = 1.0
+    while lin_loss(phi0 - a * g) > lin_loss(phi0) - 1e-4 * a * (g @ g):
+        a /= 2
+    acc, before, after = grab(S66, r"accepted alpha = " + NUM + r" after \d+ evaluations; loss " + NUM + " -> " + NUM)
+    assert acc == pytest.approx(a, abs=1e-4)          # printed with 4 decimals
+    assert before == pytest.approx(lin_loss(phi0), abs=5e-4)
+    assert after == pytest.approx(lin_loss(phi0 - a * g), abs=5e-4)
+
+
+def test_6_6_exact_line_search_turns_by_right_angles():
+    ref = lin_loss(exact_line_search([1.6, -0.5], 10)[-1])
+    for method in ("bracket", "golden", "exact"):
+        assert grab(S66, rf"{method}\s*: loss after 10 steps " + NUM, 1) == pytest.approx(ref, abs=2e-5)
+    angles = arr(re.search(r"\(degrees\): (\[[^\]]*\])", out(S66)).group(1))
+    np.testing.assert_allclose(angles, 90.0, atol=0.01)  # g_{k+1} is orthogonal to g_k
+
+
+# --- Hessians and convexity ---------------------------------------------------------------------
+S67 = "06_7_hessian_convexity"
+
+
+def test_6_7_problem_6_2_hessian():
+    h = arr(re.search(r"H =\s*\n(\s*\[\[.*?\]\])", out(S67), re.S).group(1)).reshape(2, 2)
+    np.testing.assert_allclose(h, LIN_H, atol=5e-4)
+    tr, det = grab(S67, r"trace " + NUM + r" > 0, determinant " + NUM)
+    assert tr == pytest.approx(np.trace(LIN_H), abs=5e-4)
+    assert det == pytest.approx(np.linalg.det(LIN_H), abs=5e-3)
+    lam = arr(re.search(r"eigenvalues (\[[^\]]*\])", out(S67)).group(1))
+    np.testing.assert_allclose(lam, np.linalg.eigvalsh(LIN_H), atol=5e-4)
+    assert "same Hessian at another phi: True" in out(S67)
+    assert grab(S67, r"linear regression: " + NUM + "%", 1) == 100
+
+
+def test_6_7_critical_points_include_the_books_global_minimum():
+    p0, p1, loss = grab(S67, r"phi = \(\s*" + NUM + r",\s*" + NUM + r"\)\s+loss\s+" + NUM + r"\s+minimum")
+    np.testing.assert_allclose([p0, p1], BOOK["gabor_min"], atol=5e-3)
+    assert loss == pytest.approx(BOOK["gabor_min_loss"], abs=5e-4)
+    for q0, q1, ql in grab_all(S67, r"phi = \(\s*" + NUM + r",\s*" + NUM + r"\)\s+loss\s+" + NUM):
+        assert gabor_loss([q0, q1]) == pytest.approx(ql, rel=0.02)
+
+
+def test_6_7_newton_and_cg_on_a_quadratic():
+    newton = re.search(r"Newton\s+distance to the optimum after each step: (\[[^\]]*\])", out(S67)).group(1)
+    assert arr(newton)[0] < 1e-10                        # one Newton step solves a quadratic
+    for name in ("CG \\(Fletcher-Reeves\\)", "CG \\(Polak-Ribiere\\)"):
+        d = arr(re.search(name + r"\s+distance to the optimum after each step: (\[[^\]]*\])", out(S67)).group(1))
+        assert len(d) <= 2 and d[-1] < 1e-10             # at most P = 2 steps
+
+
+def test_6_7_problem_6_11_hessian_size():
+    m = re.search(r"P = 1,000,000: shape \(1000000, 1000000\), " + NUM + r" entries, (\d+) TB", out(S67))
+    assert float(m.group(1)) == BOOK["hessian_entries"] == (10 ** 6) ** 2
+    assert int(m.group(2)) == BOOK["hessian_tb"] == 8 * 10 ** 12 // 10 ** 12
+
+
+def test_6_7_hessian_vector_product():
+    phi, v = np.array([0.3, 15.0]), np.array([1.0, -0.5])
+    h = 1e-5
+    ref = (gabor_grad(phi + h * v) - gabor_grad(phi - h * v)) / (2 * h)   # finite differences of problem 6.3
+    for label in ("by finite differences", "from the full Hessian"):
+        got = arr(re.search(rf"H v {label}: (\[[^\]]*\])", out(S67)).group(1))
+        np.testing.assert_allclose(got, ref, atol=2e-4)
+
+
+# --- optimizer zoo ------------------------------------------------------------------------------
+S68 = "06_8_optimizer_zoo"
+
+
+def test_6_8_sgd_diverges_exactly_where_alpha_exceeds_two_over_lambda_max():
+    row = re.search(r"^SGD\s+(\S+)\s+(\S+)\s+(\S+)$", out(S68), re.M).groups()
+    limits = [2 / 50.0, 2 / np.linalg.eigvalsh(LIN_H).max()]       # kappa = 50 problem, linear regression
+    assert all(0.05 > lim for lim in limits)
+    assert row[1] == "diverging" and row[2] == "diverging" and row[0] != "diverging"
+    # every adaptive method, and momentum, reaches the book's linear-regression optimum
+    for name in ("momentum", "AdaGrad", "Adam", "Adamax", "AMSGrad", "NAdam", "AdamW"):
+        val = re.search(rf"^{name}\s+\S+\s+\S+\s+(\S+)$", out(S68), re.M).group(1)
+        assert float(val) == pytest.approx(BOOK["lin_opt_loss"], abs=1e-3), name
+
+
+def test_6_8_ill_conditioned_gd_closed_form():
+    for kappa, gd, adam in grab_all(S68, r"kappa =\s+(\d+): GD \(alpha = 1\.9/kappa\) loss after 200 steps " + NUM + r";\s+Adam " + NUM):
+        a = 1.9 / kappa                                  # L = (phi0^2 + kappa phi1^2)/2 from (1, 1)
+        ref = 0.5 * (1 - a) ** 400 + 0.5 * kappa * (1 - a * kappa) ** 400
+        assert gd == pytest.approx(ref, rel=0.01)
+        assert adam < 1e-5
+
+
+def test_6_8_products_clipping_and_averaging():
+    for t, a, one, b in grab_all(S68, r"t =\s+(\d+): 0\.9\^t = " + NUM + r", 1\.0\^t = " + NUM + r", 1\.1\^t = " + NUM):
+        assert a == pytest.approx(0.9 ** t, rel=5e-3) and one == 1 and b == pytest.approx(1.1 ** t, rel=5e-3)
+    assert grab(S68, r"clip = 1\.0: largest step\s+" + NUM, 1) == pytest.approx(0.5 * 1.0)   # alpha * c
+    assert grab(S68, r"clip = None: largest step\s+" + NUM, 1) > 5
+    last, avg = grab(S68, r"SGD last iterate loss " + NUM + r"; Polyak average .*: loss " + NUM)
+    assert avg == pytest.approx(BOOK["gabor_min_loss"], abs=0.005) and avg < last
+    cd, opt = grab(S68, r"loss after 20 sweeps " + NUM + r" \(optimum " + NUM)
+    assert opt == pytest.approx(BOOK["lin_opt_loss"], abs=5e-5) and opt < cd < 1.1 * opt
+    best, bn = grab(S68, r"best possible loss .*: " + NUM + r"[\s\S]*batch norm: loss [\d.]+ -> " + NUM)
+    assert bn == pytest.approx(best, abs=1e-3)
+
+
+# --- minibatches on real data -------------------------------------------------------------------
+S69 = "06_9_minibatches_real_data"
+
+
+def test_6_9_decimal_slip_is_a_factor_ten():
+    for col in ("MCV", "NEUTP"):
+        m = re.search(rf"{col}\s+raw rows 1-4: (\[[^\]]*\])\s+cleaned: (\[[^\]]*\])", out(S69))
+        raw, clean = arr(m.group(1)), arr(m.group(2))
+        assert clean[0] == raw[0]
+        np.testing.assert_allclose(clean[1:], 10 * raw[1:], atol=1e-9)
+
+
+def test_6_9_standardizing_makes_one_step_enough():
+    # standardized x: H = 2 I diag(1, mean z^2) = 2I * identity, condition number 1, and the
+    # step alpha = 1/lambda lands on the optimum at once
+    assert grab(S69, r"MCV standardized : condition number\s+" + NUM, 1) == pytest.approx(1.0, abs=0.05)
+    assert grab(S69, r"MCV standardized : .*millionfold: (\d+)", 1) == 1
+    assert grab(S69, r"MCV as measured\s*: condition number\s+" + NUM, 1) > 1e5
+
+
+def test_6_9_shuffling_beats_sorted_batches():
+    on = grab(S69, r"shuffle=True : mean excess loss over the last 5 epochs\s+" + NUM, 1)
+    off = grab(S69, r"shuffle=False: mean excess loss over the last 5 epochs\s+" + NUM, 1)
+    assert off > 2 * on
+
+
+def test_6_9_learning_rate_closed_form():
+    # both Hessian eigenvalues equal lambda: the excess loss shrinks by (1 - f)^2 per step
+    rows = grab_all(S69, r"alpha = " + NUM + r" / lambda_max: excess loss " + NUM + r" -> " + NUM
+                    + r" after 20 steps; phi0 crossed its optimum (\d+) times")
+    assert len(rows) == 4
+    for f, e0, e20, flips in rows:
+        ref = e0 * (1 - f) ** 40
+        assert e20 == pytest.approx(ref, rel=0.01, abs=1e-6)
+        assert flips == (19 if f > 1 else 0)            # overshoot flips the sign every step
+    e0 = rows[0][1]
+    # full batch of the batch-size cell: alpha = 0.2/39 on H = 2*39*I, 15 epochs of one step each
+    full = grab(S69, r"batch 39:\s+1 updates per epoch, excess loss after 15 epochs " + NUM, 1)
+    assert full == pytest.approx(e0 * (1 - 0.2 / 39 * 78) ** 30, rel=0.01)
+
+
+# --- the shape of every lesson ------------------------------------------------------------------
+#: key terms and the Chinese edition's words for them (seed text of UDL ch. 6, Chinese edition)
+CHINESE = {
+    S61: ["梯度下降", "损失函数", "梯度", "学习率", "线搜索", "线性回归", "凸", "局部最小值", "全局最小值", "鞍点", "海森矩阵"],
+    S62: ["随机梯度下降", "小批量", "批次", "周期", "学习率调度"],
+    S63: ["动量"],
+    S631: ["Nesterov 加速动量"],
+    S64: ["自适应矩估计", "归一化"],
+    S65: ["超参数", "批量大小", "学习率调度", "动量系数"],
+    S66: ["线搜索", "括号法"],
+    S67: ["海森矩阵", "凸函数", "牛顿法"],
+    S68: ["优化算法", "病态", "梯度截断"],
+    S69: ["小批量", "批量大小", "学习率", "条件数"],
+}
+
+#: what each equation must contain (transcribed from UDL ch. 6)
+EQUATION_MARKS = {
+    "6.1": ["argmin"], "6.3": [r"\alpha", r"\leftarrow"], "6.5": ["^2", "y_i"],
+    "6.7": ["2x_i", "bmatrix"], "6.8": ["0.06", "32", r"\sin"], "6.9": ["^2"],
+    "6.10": [r"\sum", r"\alpha", "B"], "6.11": [r"\beta", r"(1-\beta)", r"\alpha"],
+    "6.12": [r"\beta", r"\alpha", r"\mathbf m_t"], "6.13": ["m_{t+1}"], "6.14": ["epsilon"],
+    "6.15": [r"\gamma", r"(1-\gamma)"], "6.16": [r"1-\beta^{t+1}", r"1-\gamma^{t+1}"],
+    "6.17": ["epsilon", r"\hat"], "6.19": ["partial^2"],
+}
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lesson_starts_with_widget_backend_and_steplab(stem):
+    first = next(c for c in nb(stem).cells if c.cell_type == "code")
+    assert first.source.lstrip().startswith("%matplotlib widget")
+    assert re.search(r"^import steplab as sl$", first.source, re.M)
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lesson_has_an_explorer(stem):
+    cells = [c.source for c in nb(stem).cells if c.cell_type == "code"]
+    explorers = [s for s in cells if re.search(r"widgets\.\w+Explorer\(", s) and s.rstrip().endswith(".widget")]
+    assert explorers, f"{stem}: no cell creates an explorer from steplab.widgets and shows it"
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lesson_has_two_to_four_try_this_items(stem):
+    n = 0
+    for c in nb(stem).cells:
+        if c.cell_type == "markdown" and "**Try this**" in c.source:
+            after = c.source.split("**Try this**", 1)[1]
+            n += len(re.findall(r"^\d+\. ", after, re.M))
+    assert 2 <= n <= 4, f"{stem}: {n} 'Try this' items"
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lesson_ran_cleanly_and_copies_no_engine(stem):
+    for c in nb(stem).cells:
+        if c.cell_type != "code":
+            continue
+        assert c.execution_count is not None, f"{stem}: a cell was not executed"
+        assert not any(o.get("output_type") == "error" for o in c.outputs)
+        assert not re.search(r"^\s*class\s", c.source, re.M), f"{stem}: engine code belongs in steplab"
+        assert "steplab._" not in c.source
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_lesson_uses_the_chinese_editions_terms(stem):
+    md = markdown(stem)
+    missing = [t for t in CHINESE.get(stem, []) if t not in md]
+    assert not missing, f"{stem}: no Chinese term for {missing}"
+
+
+@pytest.mark.parametrize("stem", LESSONS)
+def test_equation_tags_sit_on_the_right_equations(stem):
+    seen = []
+    for c in nb(stem).cells:
+        if c.cell_type != "markdown":
+            continue
+        for block in re.findall(r"\$\$(.*?)\$\$", c.source, re.S):
+            for tag in re.findall(r"\\tag\{(6\.\d+)\}", block):
+                assert tag in EQUATION_MARKS, f"{stem}: unexpected tag {tag}"
+                for mark in EQUATION_MARKS[tag]:
+                    assert mark in block, f"{stem}: \\tag{{{tag}}} on an equation without {mark!r}"
+                seen.append(tag)
+        # a tag outside display maths would not render
+        assert "\\tag{" not in re.sub(r"\$\$.*?\$\$", "", c.source, flags=re.S)
+    assert len(seen) == len(set(seen)), f"{stem}: an equation number is tagged twice"
+    for ref in re.findall(r"eqs?\. (6\.\d+)", markdown(stem)):
+        assert 1 <= int(ref.split(".")[1]) <= 23, f"{stem}: UDL ch. 6 has no equation {ref}"
+
+
+def test_index_links_every_lesson():
+    md = markdown("00_index")
+    for stem in LESSONS:
+        assert f"({stem}.ipynb)" in md
