@@ -2,7 +2,9 @@
 with 1 and 2 workers by ``steplab.course.autograde``, against plain ``nbgrader autograde``
 run sequentially on the same submissions, all in one process run on this machine.
 
-Targets: 2 workers >= 1.7x faster than 1 worker, and >= 1.5x faster than nbgrader.
+Targets: 2 workers >= 1.7x faster than 1 worker, and >= 1.5x faster than nbgrader. Each
+configuration runs ``--rounds`` times (default 2) and the fastest run counts. Both sides
+grade the same 40 notebooks; ours also writes a feedback page per student and the report.
 
     .venv/bin/python benchmarks/bench_autograde.py [--n 40] [--assignment gradient_descent]
 """
@@ -91,16 +93,20 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--assignment", default="gradient_descent")
+    ap.add_argument("--rounds", type=int, default=2, help="best of this many runs each")
     args = ap.parse_args()
     os.environ.setdefault("MPLBACKEND", "Agg")
     with tempfile.TemporaryDirectory() as tmp:
         course = _course(Path(tmp), args.assignment)
         _submissions(course, args.assignment, args.n)
-        t1 = run_steplab(course, args.assignment, 1)
-        t2 = run_steplab(course, args.assignment, 2)
-        tn = run_nbgrader(course, args.assignment)
+        t1 = t2 = tn = float("inf")
+        for _ in range(args.rounds):  # best of N: the machine is shared, load drifts
+            tn = min(tn, run_nbgrader(course, args.assignment))
+            t1 = min(t1, run_steplab(course, args.assignment, 1))
+            t2 = min(t2, run_steplab(course, args.assignment, 2))
     n = args.n
-    print(f"autograde {n} submissions of {args.assignment} on {os.cpu_count()} cores")
+    print(f"autograde {n} submissions of {args.assignment} on {os.cpu_count()} cores "
+          f"(best of {args.rounds}; load average {os.getloadavg()[0]:.1f})")
     for label, t in [("steplab, 1 worker", t1), ("steplab, 2 workers", t2),
                      ("nbgrader autograde (sequential)", tn)]:
         print(f"  {label:34s} {t:7.1f} s  {60 * n / t:6.1f} submissions/min")

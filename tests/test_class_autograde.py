@@ -13,10 +13,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import class_fixtures as cf
 import nbformat
 import pytest
 
-import class_fixtures as cf
 from steplab.course import autograde as ag
 from steplab.course import collect, sandbox
 

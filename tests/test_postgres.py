@@ -16,9 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
-
 import class_fixtures as cf
+import pytest
 from support import skip_or_fail
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

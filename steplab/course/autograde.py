@@ -40,6 +40,7 @@ import ast
 import asyncio
 import copy
 import csv
+import functools
 import html
 import json
 import multiprocessing
@@ -141,8 +142,7 @@ def build_templates(course: Path, assignment: str, config=None) -> dict[str, Not
     """Grading templates ``{notebook name: nb}`` of ``source/<assignment>/*.ipynb``: solutions
     cleared, locked cells locked, checksums computed, hidden tests kept (what nbgrader's
     ``generate_assignment`` saves in the gradebook). Raises ValueError when missing."""
-    from nbgrader.preprocessors import (ClearOutput, ClearSolutions, ComputeChecksums,
-                                        LockCells)
+    from nbgrader.preprocessors import ClearOutput, ClearSolutions, ComputeChecksums, LockCells
 
     folder = course / "source" / assignment
     notebooks = sorted(folder.glob("*.ipynb")) if folder.is_dir() else []
@@ -445,6 +445,10 @@ def _is_unshare(pid: int) -> bool:
         return False
 
 
+def _record_reply(replies: dict, cell=None, cell_index=None, execute_reply=None, **_):
+    replies[cell_index] = execute_reply
+
+
 class KernelStartError(RuntimeError):
     """The grader could not start a sandboxed kernel (a grading failure, not the student's)."""
 
@@ -567,7 +571,7 @@ def _prepare_kernel_dir(kdir: Path, nb_name: str, uid: int | None, extra_files: 
         except OSError:
             pass
     if uid is not None and os.geteuid() == 0:
-        for root, dirs, files in os.walk(kdir):
+        for root, _dirs, files in os.walk(kdir):
             os.chown(root, uid, uid)
             for f in files:
                 os.chown(os.path.join(root, f), uid, uid)
@@ -596,8 +600,7 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
                         record_timing=False,
                         caps=(limits.output_kb, limits.image_kb))
         replies: dict[int, dict] = {}
-        client.on_cell_executed = lambda cell, cell_index, execute_reply: \
-            replies.__setitem__(cell_index, execute_reply)
+        client.on_cell_executed = functools.partial(_record_reply, replies)
         failed = None
         started = False
         log_path = session.kdir.parent / f"{session.kdir.name}-kernel.log"
@@ -1204,7 +1207,11 @@ def _matplotlib_font_cache() -> list[str]:
         return []
 
 
-def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp: Path):
+def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp: Path,
+              on_started=None, on_result=None):
+    """Run one forked worker process per job, at most ``workers`` at a time. The parent calls
+    ``on_started()`` once the first workers run (it has the CPU to spare) and
+    ``on_result(result)`` for each finished submission, in the order they finish."""
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread in a process that forks
@@ -1223,6 +1230,9 @@ def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp
                 p = ctx.Process(target=_worker_main, args=(job, path), daemon=False)
                 p.start()
                 running[k] = (p, path, time.monotonic())
+            if on_started is not None:
+                on_started()
+                on_started = None
             time.sleep(0.05)
             for k, (p, path, started) in list(running.items()):
                 if p.is_alive() and time.monotonic() - started < hard:
@@ -1239,6 +1249,8 @@ def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp
                                   "problems": [f"the grading worker crashed (exit code "
                                                f"{p.exitcode})"]}
                 del running[k]
+                if on_result is not None:
+                    on_result(results[k])
                 bar.update(1)
                 bar.set_postfix_str(jobs[k].student[:20])
     finally:
@@ -1270,11 +1282,31 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
     templates = build_templates(course, assignment, config)
     db_url = resolve_db_url(course, db_url, config)
     _venv_on_path()
-    try:
-        register_assignment(db_url, assignment, templates, log=log)
-    except Exception as exc:
-        raise ValueError(f"cannot open the gradebook {db_url!r}: {type(exc).__name__}: "
-                         f"{exc}") from None
+    import warnings
+
+    state: dict = {"gb": None, "queue": []}
+
+    def open_gradebook():  # runs while the first workers grade (the parent is idle)
+        try:
+            register_assignment(db_url, assignment, templates, log=log)
+            state["gb"] = Gradebook(db_url)
+        except Exception as exc:
+            raise ValueError(f"cannot open the gradebook {db_url!r}: "
+                             f"{type(exc).__name__}: {exc}") from None
+        flush()
+
+    def flush():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SQLAlchemy notes on nbgrader's add_submission
+            while state["gb"] is not None and state["queue"]:
+                res = state["queue"].pop(0)
+                if res["notebooks"]:
+                    merge_result(state["gb"], assignment, res)
+
+    def on_result(res):
+        state["queue"].append(res)
+        flush()
+
     tmp = Path(tempfile.mkdtemp(prefix="steplab-class-"))
     try:
         if zip_path:
@@ -1304,16 +1336,17 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
                 for s in subs]
         log(f"autograde {assignment}: {len(jobs)} submission(s), {workers} worker(s), "
             f"sandbox: {isolation} ({limits.describe()})")
-        results = _run_pool(jobs, workers, limits, progress, tmp) if jobs else []
+        if jobs:
+            results = _run_pool(jobs, workers, limits, progress, tmp,
+                                on_started=open_gradebook, on_result=on_result)
+        else:
+            open_gradebook()
+            results = []
+        flush()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    import warnings
-
-    with warnings.catch_warnings(), Gradebook(db_url) as gb:
-        warnings.simplefilter("ignore")  # SQLAlchemy notes on nbgrader's add_submission
-        for res in results:
-            if res["notebooks"]:
-                merge_result(gb, assignment, res)
+        if state["gb"] is not None:
+            state["gb"].close()
     out = Path(out_dir) if out_dir else course / "reports" / assignment
     out.mkdir(parents=True, exist_ok=True)
     rows, columns = gradebook_table(db_url, assignment, templates)

@@ -23,7 +23,7 @@ def plot_questions(rows: list[dict], columns: list[str], path: Path) -> Path:
     nrows = (n + ncols - 1) // ncols
     fig = _figure(3.2 * ncols, 2.4 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax, part in zip(axes, parts):
+    for ax, part in zip(axes, parts, strict=False):
         scores = [r[part] for r in rows if r.get(part) not in ("", None)]
         pending = sum(1 for r in rows if r.get(part) in ("", None))
         values = sorted(set(scores))

@@ -41,7 +41,8 @@ SQ_SOLUTION = '''def sq_loss(r):
     return float(np.sum(np.asarray(r, dtype=float) ** 2))
     ### END SOLUTION'''
 
-TEST_GD = f'''assert np.allclose(gd_step(np.array([1.0, 2.0]), np.array([1.0, 1.0]), 0.5), [0.5, 1.5]), \\
+TEST_GD = f'''assert np.allclose(gd_step(np.array([1.0, 2.0]), np.array([1.0, 1.0]), 0.5),
+                   [0.5, 1.5]), \\
     "gd_step: expected phi - alpha * g (UDL eq. 6.3); check the sign of the step"
 ### BEGIN HIDDEN TESTS
 rng_{SECRET.lower()} = np.random.default_rng(7)
