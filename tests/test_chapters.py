@@ -578,6 +578,7 @@ def test_lesson_ran_cleanly_and_copies_no_engine(stem):
             continue
         assert c.execution_count is not None, f"{stem}: a cell was not executed"
         assert not any(o.get("output_type") == "error" for o in c.outputs)
+        assert not any(o.get("name") == "stderr" for o in c.outputs), f"{stem}: a warning in the output"
         assert not re.search(r"^\s*class\s", c.source, re.M), f"{stem}: engine code belongs in steplab"
         assert "steplab._" not in c.source
 
