@@ -52,6 +52,12 @@ def clean(nb):
                 out["metadata"] = {}
                 if not out["data"]:
                     continue
+            if (out.get("output_type") == "stream" and outputs
+                    and outputs[-1].get("output_type") == "stream"
+                    and outputs[-1].get("name") == out.get("name")):
+                # the kernel splits printed text into chunks at random points: merge them
+                outputs[-1]["text"] += out["text"]
+                continue
             outputs.append(out)
         cell.outputs = outputs
     return nb
