@@ -459,6 +459,7 @@ def fig_6_10(panels=(0, 1, 3)):
     with style.rc():
         for k, (ax, br) in enumerate(zip(axes, brackets, strict=False)):
             P.plot_bracket(f, br, ax, x_range=(0.0, 1.0))
+            ax.set_ylim(0.28, 1.1)       # room for the point labels under the panel title
             _panel(ax, "abc"[k], "")
         fig.tight_layout()
     return fig, dict(result=result, brackets=brackets, f=f)

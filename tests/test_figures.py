@@ -43,7 +43,6 @@ def _gabor_grad(phi, x, y):
 
 
 def test_fig_6_1_line_search_on_linear_regression():
-    pytest.importorskip("steplab.linesearch")
     fig, info = F.fig_6_1()
     traj = info["trajectory"]
     assert np.allclose(traj.phi[0], [1.6, -0.5])          # book-data.md start
@@ -109,7 +108,6 @@ def test_fig_6_4_gabor_loss_minima_and_saddle():
 
 
 def test_fig_6_5_gd_line_search_and_sgd():
-    pytest.importorskip("steplab.linesearch")
     fig, info = F.fig_6_5()
     p = sl.GaborRegression(*sl.data.gabor())
     starts = [(-1.5, 8.5), (3.5, 6.5), (2.5, 20.0)]
@@ -196,7 +194,6 @@ def test_fig_6_9_adam_and_friends():
 
 
 def test_fig_6_10_bracketing():
-    pytest.importorskip("steplab.linesearch")
     fig, info = F.fig_6_10()
     assert np.allclose(info["brackets"][0], (0, 1 / 3, 2 / 3, 1))      # book-data.md
     assert info["result"].x == pytest.approx(0.3803, abs=1e-3)         # book-data.md
