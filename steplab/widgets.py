@@ -648,6 +648,7 @@ class PhaseMapExplorer(Explorer):
         axp.set_xlabel("$\\phi_0$")
         axp.set_ylabel("$\\phi_1$")
         self.contours = None
+        self.regime_lines, self.regime_labels = None, []
         (self.curve,) = axl.plot([], [], "-", color=style.COLORS["trajectory"], label="loss")
         (self.theory,) = axl.plot([], [], "--", color="k", lw=1, label="ρ$^{2t}$ · L$_0$")
         self._animate(self.curve, self.theory)
@@ -673,8 +674,9 @@ class PhaseMapExplorer(Explorer):
     def _relayout(self):
         """Static parts that depend on the curvatures or the number of steps."""
         lams = (self.params["lam1"], self.params["lam2"])
-        rate, _ = rates.phase_map(lams, self.alphas, self.betas)
+        rate, code = rates.phase_map(lams, self.alphas, self.betas)
         self.image.set_data(rate)
+        self._draw_regions(code)
         opt = rates.optimal_momentum(min(lams), max(lams))
         self.optimum = opt
         self.opt_mark.set_data([np.log10(opt["alpha"])], [opt["beta"]])
@@ -685,6 +687,29 @@ class PhaseMapExplorer(Explorer):
         self.contours = self.ax_path.contour(X, Y, Z, levels=np.geomspace(1e-3, Z.max(), 12),
                                              colors="0.6", linewidths=0.6)
         self.ax_loss.set_xlim(0, self.params["steps"])
+
+    def _draw_regions(self, code):
+        """Thin lines between the regimes of the slowest direction, each region named at its
+        centre (Distill's captioned regions): monotone, ripples (complex eigenvalues,
+        tr^2 < 4 beta), oscillation (dominant eigenvalue < 0), divergence (rho >= 1)."""
+        ax = self.ax_map
+        if self.regime_lines is not None:
+            self.regime_lines.remove()
+        for t in self.regime_labels:
+            t.remove()
+        la = np.log10(self.alphas)
+        self.regime_lines = ax.contour(la, self.betas, code, levels=[0.5, 1.5, 2.5],
+                                       colors="w", linewidths=0.7, alpha=0.8)
+        self.regime_labels = []
+        A, B = np.meshgrid(la, self.betas)
+        for k, name in enumerate(rates.REGIMES):
+            mask = code == k
+            if mask.sum() < 40:          # too small to label legibly
+                continue
+            x, y = np.median(A[mask]), np.median(B[mask])
+            col = "k" if name == "divergence" else "w"
+            self.regime_labels.append(ax.text(x, y, name, ha="center", va="center", color=col,
+                                              fontsize=style.FONT_SIZE - 1))
 
     def _on_click(self, event):
         tb = getattr(self.fig.canvas, "toolbar", None)
