@@ -704,9 +704,27 @@ class PhaseMapExplorer(Explorer):
         A, B = np.meshgrid(la, self.betas)
         for k, name in enumerate(rates.REGIMES):
             mask = code == k
-            if mask.sum() < 40:          # too small to label legibly
+            rounds = 0
+            while rounds < 8:            # keep pixels well inside the region (erosion)
+                inner = mask.copy()
+                inner[1:] &= mask[:-1]
+                inner[:-1] &= mask[1:]
+                inner[:, 1:] &= mask[:, :-1]
+                inner[:, :-1] &= mask[:, 1:]
+                if inner.sum() < 20:
+                    break
+                mask, rounds = inner, rounds + 1
+            if rounds < 4:               # a thin sliver: no room for a legible label
                 continue
-            x, y = np.median(A[mask]), np.median(B[mask])
+            if name == "divergence" and code[0, -1] == 3:
+                self.regime_labels.append(ax.text(la[-1] - 0.1, self.betas[0] + 0.05, name,
+                                                  ha="right", va="bottom", color="k",
+                                                  fontsize=style.FONT_SIZE - 1))
+                continue
+            i, j = np.nonzero(mask)
+            ci, cj = np.median(i), np.median(j)
+            m = np.argmin((i - ci) ** 2 + (j - cj) ** 2)     # a pixel inside, near the centre
+            x, y = A[i[m], j[m]], B[i[m], j[m]]
             col = "k" if name == "divergence" else "w"
             self.regime_labels.append(ax.text(x, y, name, ha="center", va="center", color=col,
                                               fontsize=style.FONT_SIZE - 1))
