@@ -153,11 +153,11 @@ def bench_gabor_surface(n=200):
     phi0_mesh, phi1_mesh = np.meshgrid(np.linspace(-10, 10, n), np.linspace(2.5, 22.5, n))
 
     def loop():
-        out = np.zeros((n, n))
-        for i in range(n):
-            for j in range(n):
-                phi = np.array([[phi0_mesh[j, i]], [phi1_mesh[j, i]]])
-                out[j, i] = _notebook_loss(x, y, _gabor_model, phi)
+        # the companion notebooks' surface loop: np.ndenumerate over the mesh, one loss each
+        out = np.zeros_like(phi1_mesh)
+        for idx, slope in np.ndenumerate(phi1_mesh):
+            out[idx] = _notebook_loss(x, y, _gabor_model,
+                                      np.array([[phi0_mesh[idx]], [slope]]))
         return out
 
     grid = np.stack([phi0_mesh, phi1_mesh], axis=-1)
@@ -180,14 +180,17 @@ def bench_gabor_surface(n=200):
 # --------------------------------------------------------------------------- 5. linear epoch
 
 def _seed003_gradients(data, theta):
-    # per-sample Python loop over the data, as in seed 003 (book's sum-of-squares loss)
+    # seed 003's compute_gradients, line for line, with its bugs fixed (it scales by 2/N and
+    # then divides by N again, and mixes theta[0] into the intercept term) and the book's
+    # sum-of-squares loss and parameter order (intercept, slope)
     gradients = np.zeros(2)
+    b = theta[0]
+    m = theta[1]
     for i in range(0, len(data)):
         x = data[i, 0]
         y = data[i, 1]
-        r = theta[0] + theta[1] * x - y
-        gradients[0] += 2 * r
-        gradients[1] += 2 * r * x
+        gradients[0] += - 2 * (y - ((m * x) + b))
+        gradients[1] += - 2 * x * (y - ((m * x) + b))
     return gradients
 
 

@@ -468,6 +468,8 @@ class GradientDescent(Optimizer):
         a = self.alpha if alpha is None else alpha
         phi = np.asarray(phi, dtype=float)
         g = _grad(grad_fn, phi, phi.shape)
+        if phi.size <= _CHUNK:                   # small: two ufuncs beat the chunk machinery
+            return phi - a * g, GDState(state.t + 1)
         (new,) = _apply(_k_gd, 1, (phi, g), a)
         return new, GDState(state.t + 1)
 

@@ -178,8 +178,11 @@ class LinearRegression(_DataProblem):
         """
         phi = self._phi(phi)
         if idx is None:
-            S, b = self._stats
-            return 2.0 * (phi @ S - b)
+            S2, b2, (s00, s01, s11, c0, c1) = self._stats
+            if phi.ndim == 1:                        # one point: plain float arithmetic
+                p0, p1 = phi.tolist()
+                return np.array((s00 * p0 + s01 * p1 - c0, s01 * p0 + s11 * p1 - c1))
+            return phi @ S2 - b2
         x, _ = self._xy(idx)
         r2 = 2.0 * self.residuals(phi, idx)
         return np.stack([r2.sum(-1), r2 @ x], axis=-1)
@@ -189,7 +192,10 @@ class LinearRegression(_DataProblem):
         stats = self.__dict__.get("_stats_cache")
         if stats is None:
             x, y = self.x, self.y
-            stats = (np.array([[x.size, x.sum()], [x.sum(), x @ x]]), np.array([y.sum(), x @ y]))
+            S2 = 2.0 * np.array([[x.size, x.sum()], [x.sum(), x @ x]])
+            b2 = 2.0 * np.array([y.sum(), x @ y])
+            stats = (S2, b2, (S2[0, 0], S2[0, 1], S2[1, 1], b2[0], b2[1]))
+            stats = (S2, b2, tuple(float(v) for v in stats[2]))
             self.__dict__["_stats_cache"] = stats
         return stats
 
