@@ -194,8 +194,8 @@ class LinearRegression(_DataProblem):
             x, y = self.x, self.y
             S2 = 2.0 * np.array([[x.size, x.sum()], [x.sum(), x @ x]])
             b2 = 2.0 * np.array([y.sum(), x @ y])
-            stats = (S2, b2, (S2[0, 0], S2[0, 1], S2[1, 1], b2[0], b2[1]))
-            stats = (S2, b2, tuple(float(v) for v in stats[2]))
+            scalars = (S2[0, 0], S2[0, 1], S2[1, 1], b2[0], b2[1])
+            stats = (S2, b2, tuple(float(v) for v in scalars))
             self.__dict__["_stats_cache"] = stats
         return stats
 
