@@ -21,7 +21,7 @@ from .train import *  # noqa: F401,F403
 from .train import __all__ as _train_all
 
 __version__ = "0.1.0"
-__all__ = ["data", "schedules", "checks", "curvature", "linesearch",
+__all__ = ["data", "schedules", "checks", "curvature", "linesearch",  # noqa: F405 (lazy)
            *_prob_all, *_opt_all, *_train_all]
 
 #: submodules loaded on first use (``sl.checks``, ``sl.plots`` ...), so ``import steplab``

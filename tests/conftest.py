@@ -1,10 +1,7 @@
 import os
 import sys
-import time
 from collections import defaultdict
 from pathlib import Path
-
-import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,7 +22,6 @@ import re
 import nbformat
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 CHAPTERS = ROOT / "chapters"
@@ -380,7 +379,9 @@ def test_6_6_golden_section_and_backtracking():
     assert phi == pytest.approx(BOOK["ls_phi"], abs=5e-4) and loss == pytest.approx(BOOK["ls_loss"], abs=5e-4)
     assert n <= math.ceil(math.log(1e-4) / math.log(0.618034)) + 4   # one evaluation per iteration
     # Armijo backtracking from alpha = 1, halving, c = 1e-4, direction -g (independent loop)
-    phi0 = np.array([1.6, -0.5]); g = lin_grad(phi0); a = 1.0
+    phi0 = np.array([1.6, -0.5])
+    g = lin_grad(phi0)
+    a = 1.0
     while lin_loss(phi0 - a * g) > lin_loss(phi0) - 1e-4 * a * (g @ g):
         a /= 2
     acc, before, after = grab(S66, r"accepted alpha = " + NUM + r" after \d+ evaluations; loss " + NUM + " -> " + NUM)

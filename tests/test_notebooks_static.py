@@ -11,7 +11,6 @@ import sys
 
 import nbformat
 import pytest
-
 from conftest import ROOT
 
 NOTEBOOK_DIRS = ["chapters", "source", "release", "solutions"]
