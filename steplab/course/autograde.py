@@ -555,11 +555,14 @@ class _KernelSession:
         return km
 
 
-def _prepare_kernel_dir(kdir: Path, nb_name: str, uid: int | None, extra_files: dict):
+def _prepare_kernel_dir(kdir: Path, nb_name: str, uid: int | None, extra_files: dict,
+                        isolation: str = "namespaces"):
     kdir.mkdir(parents=True, exist_ok=True)
     startup = kdir / ".ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-steplab-no-network.py").write_text(sandbox.SOCKET_BLOCK)
+    if isolation != "namespaces":
+        (startup / "01-steplab-no-processes.py").write_text(sandbox.FORK_BLOCK)
     (kdir / ".mpl").mkdir(exist_ok=True)
     for rel, src in extra_files.items():
         dst = kdir / rel
@@ -1046,7 +1049,7 @@ def grade_submission(job: Job) -> dict:
                 files.update({k: v for k, v in job.files.items()
                               if not k.endswith(".ipynb")})
                 files.update({f".mpl/{Path(p).name}": p for p in job.mpl_cache})
-                _prepare_kernel_dir(kdir, expected, uid, files)
+                _prepare_kernel_dir(kdir, expected, uid, files, job.isolation)
                 nbformat.write(student_view(nb), kdir / expected)
                 if uid is not None:
                     os.chown(kdir / expected, uid, uid)

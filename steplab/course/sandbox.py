@@ -19,8 +19,9 @@ Two isolation levels, chosen by :func:`detect_isolation` (the report names the o
     student's kernel of processes).
 
 ``"rlimits"`` (not root, or no ``unshare``)
-    Only the resource limits and a Python-level block of IPv4/IPv6 sockets (an IPython
-    startup file). The kernel can still read files the grader's user can read.
+    Only the resource limits, a Python-level block of IPv4/IPv6 sockets and of process
+    creation (IPython startup files). The kernel can still read files the grader's user can
+    read, and ``ctypes`` can get around the Python-level blocks.
 
 Limits (``resource.setrlimit`` in the kernel process, inherited by its children):
 ``RLIMIT_AS`` (memory; a memory bomb gets ``MemoryError``), ``RLIMIT_NPROC`` (processes and
@@ -63,6 +64,35 @@ def _steplab_no_network():
 
 _steplab_no_network()
 del _steplab_no_network
+'''
+
+
+# Used only without namespaces: a Python-level block of process creation. RLIMIT_NPROC does
+# not bind root (the kernel exempts uid 0), so without a uid of its own the kernel needs this.
+# ctypes can get around it; the report says which sandbox was used.
+FORK_BLOCK = '''\
+def _steplab_no_processes():
+    import os
+    import subprocess
+
+    def refuse(*args, **kwargs):
+        raise BlockingIOError(11, "Resource temporarily unavailable "
+                                  "(starting processes is disabled while grading)")
+
+    for name in ("fork", "forkpty", "system", "popen", "posix_spawn", "posix_spawnp",
+                 "execv", "execve", "execvp", "execvpe", "spawnv", "spawnve"):
+        if hasattr(os, name):
+            setattr(os, name, refuse)
+
+    class NoPopen:
+        def __init__(self, *args, **kwargs):
+            refuse()
+
+    subprocess.Popen = NoPopen
+
+
+_steplab_no_processes()
+del _steplab_no_processes
 '''
 
 
