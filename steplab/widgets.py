@@ -376,14 +376,121 @@ def _problem(name):
         return LinearRegression(*data.linear_regression())
     if name == "gabor":
         return GaborRegression(*data.gabor())
-    raise ValueError(f'problem must be "linear" or "gabor"; got {name!r}.')
+    raise ValueError(f'problem must be "linear", "gabor" or a problem object with 2 '
+                     f'parameters (e.g. sl.LinearRegression(x, y)); got {name!r}.')
+
+
+def _range_arg(value, name):
+    lo, hi = (float(v) for v in value)
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"{name} must be (low, high) with low < high; got {value!r}.")
+    return lo, hi
+
+
+def _resolve_problem(problem, xlim=None, ylim=None, start=None):
+    """The problem an explorer draws, and its plotted ranges.
+
+    ``problem`` is ``"linear"`` (UDL fig. 6.1) or ``"gabor"`` (fig. 6.4), whose ranges are those
+    of the book's figures (:data:`steplab.figures.RANGES`), or any problem object with
+    ``P == 2`` and a vectorized ``loss`` (``sl.LinearRegression(x, y)``, ``sl.Function(...)``).
+    For an object without ``xlim``/``ylim``, the box is centred on its optimum (``solve()``,
+    e.g. the least-squares solution of eq. 6.5) and wide enough to hold ``start`` (default: the
+    origin): along axis ``i`` the half-width is ``sqrt(4 E / H_ii)``, where the loss climbs
+    by about twice ``E = L[start] - L[optimum]`` (second-order Taylor expansion with the
+    Hessian ``H``), and at least 1.25 times the start's distance from the optimum.
+    Returns ``(name or None, problem, xlim, ylim, start)``.
+    """
+    if isinstance(problem, str):
+        obj = _problem(problem)
+        rx, ry = figures.RANGES[problem]
+        xlim = _range_arg(xlim, "xlim") if xlim is not None else rx
+        ylim = _range_arg(ylim, "ylim") if ylim is not None else ry
+        return problem, obj, xlim, ylim, start
+    obj = problem
+    if not callable(getattr(obj, "loss", None)) or not callable(getattr(obj, "grad", None)):
+        raise ValueError("problem must be \"linear\", \"gabor\" or a steplab problem object "
+                         f"with loss and grad methods; got {type(obj).__name__}.")
+    if getattr(obj, "P", None) != 2:
+        raise ValueError(f"the explorers draw a loss over 2 parameters; this problem has "
+                         f"P={getattr(obj, 'P', None)}. Fit a 2-parameter model, e.g. "
+                         "sl.LinearRegression(x, y) with one input feature.")
+    if start is not None:
+        start = tuple(float(v) for v in np.asarray(start, float).ravel())
+        if len(start) != 2:
+            raise ValueError(f"start must be 2 numbers (phi0, phi1); got {start!r}.")
+    if xlim is not None and ylim is not None:
+        xlim, ylim = _range_arg(xlim, "xlim"), _range_arg(ylim, "ylim")
+        if start is None:
+            start = (0.5 * (xlim[0] + xlim[1]), 0.5 * (ylim[0] + ylim[1]))
+        return None, obj, xlim, ylim, start
+    if not callable(getattr(obj, "solve", None)):
+        raise ValueError(f"{type(obj).__name__} has no solve() to centre the plot on: pass "
+                         "xlim=(low, high) and ylim=(low, high), the ranges of phi0 and phi1 "
+                         "to draw.")
+    centre = np.asarray(obj.solve(), float).ravel()
+    ref = np.zeros(2) if start is None else np.asarray(start, float)
+    d = np.abs(ref - centre)
+    if start is None and d.max() < 1e-9:       # the origin is the optimum: start off it
+        ref = centre + np.array([-1.0, 1.0])
+        d = np.abs(ref - centre)
+    width = 1.25 * d
+    excess = float(obj.loss(ref) - obj.loss(centre))
+    hess = getattr(obj, "hessian", None)
+    if callable(hess) and excess > 0:
+        diag = np.diag(np.asarray(hess(centre), float))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curv = np.where(diag > 0, np.sqrt(4.0 * excess / diag), 0.0)
+        width = np.maximum(width, curv)
+    width = np.where(width > 0, width, max(width.max(), 1.0))
+    auto = [(float(c - w), float(c + w)) for c, w in zip(centre, width, strict=True)]
+    xlim = _range_arg(xlim, "xlim") if xlim is not None else auto[0]
+    ylim = _range_arg(ylim, "ylim") if ylim is not None else auto[1]
+    if start is None:
+        start = (float(ref[0]), float(ref[1]))
+    return None, obj, xlim, ylim, start
+
+
+def _stable_alpha(problem, batch_size, phi=None):
+    """A default learning rate for a problem object: a quarter of the stability limit of a
+    (minibatch) gradient step. Full-batch gradient descent on a quadratic is stable for
+    ``alpha < 2 / lambda_max`` of the Hessian (UDL ch. 6 notes, problem 6.7); the engine *sums*
+    the gradient over a batch of ``B`` of the ``n`` points (eq. 6.10), so a batch's Hessian is
+    about ``B/n`` of the full one and the limit is ``2 n / (B lambda_max)``. Rounded to two
+    significant digits; 0.01 when the curvature is unknown or not positive."""
+    hess = getattr(problem, "hessian", None)
+    try:
+        at = np.asarray(problem.solve() if phi is None and hasattr(problem, "solve")
+                        else (np.zeros(2) if phi is None else phi), float)
+        lam = float(np.linalg.eigvalsh(np.asarray(hess(at), float)).max())
+    except Exception:  # noqa: BLE001 - no or unusable Hessian: a cautious default
+        return 0.01
+    if not np.isfinite(lam) or lam <= 0:
+        return 0.01
+    n = max(int(getattr(problem, "n", 0) or 0), 1)
+    alpha = 0.5 * n / (min(int(batch_size), n) * lam)
+    return float(f"{alpha:.2g}")
+
+
+def _log_range(alpha):
+    """Exponent range of the log α slider around a default α: two decades below, one above."""
+    e = np.log10(alpha)
+    return float(np.floor(e) - 2), float(np.ceil(e) + 1)
+
+
+def _problem_title(name, obj):
+    if name == "gabor":
+        return "the Gabor model"
+    if name == "linear":
+        return "linear regression"
+    return getattr(obj, "name", None) or type(obj).__name__
 
 
 # ------------------------------------------------------------------------------------------------
 class GDExplorer(Explorer):
-    """Gradient descent (UDL eq. 6.3) on linear regression (fig. 6.1) or the Gabor model
-    (fig. 6.4). Controls: learning rate α, number of steps; click on the surface to set the
-    start. The fitted model at the last iterate is drawn beside the surface.
+    """Gradient descent (UDL eq. 6.3) on linear regression (fig. 6.1), the Gabor model
+    (fig. 6.4) or a 2-parameter problem object with data (``x``, ``y``, ``predict``), whose
+    ranges default as for :class:`SGDExplorer`. Controls: learning rate α, number of steps;
+    click on the surface to set the start. The fitted model at the last iterate is drawn beside the surface.
 
     >>> ex = GDExplorer("linear")             # doctest: +SKIP
     >>> ex.update(alpha=0.02, start=(1.6, -0.5))
@@ -395,18 +502,29 @@ class GDExplorer(Explorer):
     _presets = {"linear": dict(alpha=0.02, steps=30, start=(1.6, -0.5)),
                 "gabor": dict(alpha=0.04, steps=60, start=(-1.5, 8.5))}
 
-    def __init__(self, problem: str = "linear", **params):
-        self.problem_name = problem
-        self.problem = _problem(problem)
-        self.xlim, self.ylim = figures.RANGES[problem]
-        super().__init__(**{**self._presets[problem], **params})
+    def __init__(self, problem="linear", xlim=None, ylim=None, **params):
+        name, self.problem, self.xlim, self.ylim, start = _resolve_problem(
+            problem, xlim, ylim, params.get("start"))
+        self.problem_name = name
+        if name is None:
+            for attr in ("x", "y", "predict"):
+                if not hasattr(self.problem, attr):
+                    raise ValueError(f"GDExplorer draws the fitted model beside the surface, so "
+                                     f"the problem needs data x, y and predict(); "
+                                     f"{type(self.problem).__name__} has no {attr}. Use "
+                                     "CompareExplorer for a loss without data.")
+            preset = dict(alpha=_stable_alpha(self.problem, self.problem.n), steps=30,
+                          start=start)
+        else:
+            preset = self._presets[name]
+        super().__init__(**{**preset, **params})
 
     def _build(self):
         ax, axf = self.fig.subplots(1, 2)
         self.ax, self.ax_fit = ax, axf
         self._surface(ax, self.problem, self.xlim, self.ylim)
         self.path = self._path_artists(ax)
-        x_range = (0, 2) if self.problem_name == "linear" else (-15, 15)
+        x_range = {"linear": (0, 2), "gabor": (-15, 15)}.get(self.problem_name)
         fits = P.plot_model_fit(self.problem, np.zeros((2, 2)), axf, x_range=x_range,
                                 colors=[style.COLORS["model"]])
         self.fit_x = fits["x"]
@@ -414,10 +532,16 @@ class GDExplorer(Explorer):
         self.fit_start.set_linestyle("--")
         self.fit_start.set_alpha(0.6)
         self._animate(self.fit_start, self.fit_end)
-        axf.set_ylim(*((0, 2) if self.problem_name == "linear" else (-1.2, 1.2)))
+        if self.problem_name is None:
+            y = np.asarray(self.problem.y, float)
+            pad = 0.15 * (np.ptp(y) or 1.0)
+            axf.set_ylim(y.min() - pad, y.max() + pad)
+        else:
+            axf.set_ylim(*((0, 2) if self.problem_name == "linear" else (-1.2, 1.2)))
         axf.set_title("model at start (dashed) and at the end", fontsize=style.FONT_SIZE)
         self.fig.tight_layout()
-        self.controls["alpha"] = self._slider("log", "α (6.3)", self.params["alpha"], -4, 0,
+        lo, hi = (-4, 0) if self.problem_name else _log_range(self.params["alpha"])
+        self.controls["alpha"] = self._slider("log", "α (6.3)", self.params["alpha"], lo, hi,
                                               0.05, readout_format=".3g")
         self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1, 300, 1,
                                               continuous=False)
@@ -443,33 +567,61 @@ class GDExplorer(Explorer):
 
 # ------------------------------------------------------------------------------------------------
 class SGDExplorer(Explorer):
-    """Stochastic gradient descent (UDL eq. 6.10) on the Gabor model: learning rate α, batch
-    size B, shuffling seed, number of epochs, with or without reshuffling each epoch.
-    Left: the path over the full loss; right: the full loss after each step, against epochs."""
+    """Stochastic gradient descent (UDL eq. 6.10): learning rate α, batch size B, shuffling
+    seed, number of epochs, with or without reshuffling each epoch. Left: the path over the
+    full loss; right: the full loss after each step, against epochs.
+
+    ``problem`` is ``"gabor"`` (the default, fig. 6.5), ``"linear"`` (fig. 6.1) or any
+    2-parameter problem with data, such as ``sl.LinearRegression(z, y)``; for an object the
+    plotted ranges default to a box around its least-squares solution (``solve()``) holding
+    ``start`` (give ``xlim``/``ylim`` for a problem without ``solve()``), and α defaults to a
+    quarter of the stability limit of a minibatch step (see :func:`_stable_alpha`).
+
+    >>> ex = SGDExplorer(sl.LinearRegression(z, y), start=(0, 0))   # doctest: +SKIP
+    """
 
     title = "Stochastic gradient descent (UDL 6.2, eq. 6.10) on the Gabor model"
     defaults = dict(alpha=0.8, batch_size=5, seed=0, epochs=8, shuffle=True, start=(3.5, 6.5))
+    _presets = {"gabor": {}, "linear": dict(alpha=0.05, batch_size=2, start=(1.6, -0.5))}
     _layout_keys = ("epochs",)
+
+    def __init__(self, problem="gabor", xlim=None, ylim=None, **params):
+        name, self.problem, self.xlim, self.ylim, start = _resolve_problem(
+            problem, xlim, ylim, params.get("start"))
+        self.problem_name = name
+        if int(getattr(self.problem, "n", 0) or 0) < 1:
+            raise ValueError("SGD draws minibatches from the data, so the problem needs data "
+                             f"points (n >= 1); {type(self.problem).__name__} has n="
+                             f"{getattr(self.problem, 'n', None)}.")
+        self.title = ("Stochastic gradient descent (UDL 6.2, eq. 6.10) on "
+                      + _problem_title(name, self.problem))
+        if name is None:
+            batch = int(params.get("batch_size", min(5, self.problem.n)))
+            preset = dict(alpha=_stable_alpha(self.problem, batch), batch_size=batch,
+                          start=start)
+        else:
+            preset = self._presets[name]
+        super().__init__(**{**preset, **params})
 
     def _build(self):
         import ipywidgets as W
 
-        self.problem = _problem("gabor")
         ax, axl = self.fig.subplots(1, 2)
         self.ax, self.ax_loss = ax, axl
-        xlim, ylim = figures.RANGES["gabor"]
-        surf = self._surface(ax, self.problem, xlim, ylim)
+        surf = self._surface(ax, self.problem, self.xlim, self.ylim)
         self.path = self._path_artists(ax)
         Z = surf["grid"][2]
         (self.curve,) = axl.plot([], [], "-", color=style.COLORS["trajectory"], lw=1.2)
         self._animate(self.curve)
         axl.set_yscale("log")
-        axl.set_ylim(0.5 * Z.min(), 2 * Z.max())
+        zmax = float(np.nanmax(Z))
+        axl.set_ylim(0.5 * max(float(np.nanmin(Z)), 1e-9 * zmax, 1e-300), 2 * zmax)
         axl.set_xlabel("epoch")
         axl.set_ylabel("full loss $L[\\phi]$")
         self._relayout()
         self.fig.tight_layout()
-        self.controls["alpha"] = self._slider("log", "α (6.10)", self.params["alpha"], -3, 0.5,
+        lo, hi = (-3, 0.5) if self.problem_name else _log_range(self.params["alpha"])
+        self.controls["alpha"] = self._slider("log", "α (6.10)", self.params["alpha"], lo, hi,
                                               0.05, readout_format=".3g")
         self.controls["batch_size"] = self._slider("int", "batch size |B| (6.10)",
                                                    self.params["batch_size"], 1, self.problem.n, 1)
@@ -777,7 +929,8 @@ def _default_optimizers():
 
 
 class CompareExplorer(Explorer):
-    """Any two optimizers on the same problem, side by side, including a student's own: pass
+    """Any two optimizers on the same problem (``"gabor"``, ``"linear"`` or a 2-parameter
+    problem object, as for :class:`SGDExplorer`), side by side, including a student's own: pass
     ``optimizers={"name": opt, ...}`` where ``opt`` is an optimizer object (``init``/``step``)
     or a plain function ``step(phi, grad) -> phi``. When one of them raises or diverges, its
     panel keeps its last good path and the status line says what happened; the other keeps
@@ -792,10 +945,10 @@ class CompareExplorer(Explorer):
     defaults = dict(a=None, b=None, steps=60, start=(-1.5, 8.5))
     _presets = {"linear": dict(start=(1.6, -0.5)), "gabor": dict(start=(-1.5, 8.5))}
 
-    def __init__(self, problem: str = "gabor", optimizers=None, **params):
-        self.problem_name = problem
-        self.problem = _problem(problem)
-        self.xlim, self.ylim = figures.RANGES[problem]
+    def __init__(self, problem="gabor", optimizers=None, xlim=None, ylim=None, **params):
+        pname, self.problem, self.xlim, self.ylim, start = _resolve_problem(
+            problem, xlim, ylim, params.get("start"))
+        self.problem_name = pname
         opts = dict(optimizers) if optimizers else _default_optimizers()
         if len(opts) < 1:
             raise ValueError("pass at least one optimizer in optimizers={'name': opt}.")
@@ -805,7 +958,8 @@ class CompareExplorer(Explorer):
         names = list(self.optimizers)
         first = dict(a=names[0], b=names[1] if len(names) > 1 else names[0])
         self._last_good = [None, None]
-        super().__init__(**{**self._presets[problem], **first, **params})
+        preset = self._presets[pname] if pname else dict(start=start)
+        super().__init__(**{**preset, **first, **params})
 
     def _build(self):
         import ipywidgets as W

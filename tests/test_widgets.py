@@ -256,3 +256,85 @@ def test_savefig_includes_the_live_artists(tmp_path):
 def test_format_error_is_short_and_has_no_traceback():
     msg = W.format_error(KeyError("x" * 1000))
     assert msg.startswith("KeyError: ") and len(msg) <= 300
+
+
+# -- explorers on a problem object (the blood-test lesson, 6.9) ------------------------------------
+def _blood_problem():
+    table = sl.data.blood_tests(clean=True)
+    x, y = table["MCV"], table["HGB"]
+    z = (x - x.mean()) / x.std()
+    return sl.LinearRegression(z, y), z, y
+
+
+def test_sgd_explorer_on_a_problem_object_runs_sgd_there():
+    problem, z, y = _blood_problem()
+    ex = W.SGDExplorer(problem=problem, start=(100.0, 40.0), batch_size=4, alpha=0.02, seed=2)
+    # independent: the same run through the engine directly
+    ref = sl.minimize(problem, sl.GradientDescent(0.02), [100.0, 40.0], epochs=8, batch_size=4,
+                      seed=2)
+    assert np.allclose(ex.path[0].get_xydata(), ref.phi)
+    assert ex.controls["batch_size"].max == 39                  # the table's 39 rows
+    assert ex.ax_loss.get_xlim() == (0.0, 8.0)
+    assert "linear regression" in ex.widget.children[0].value    # the title names the problem
+    ex.update(alpha=0.03)                                         # and it updates in place
+    assert ex.last_error is None and "SGD α=0.03" in ex.message
+
+
+def test_default_ranges_and_learning_rate_of_a_problem_object():
+    problem, z, y = _blood_problem()
+    ex = W.SGDExplorer(problem)                   # positional, like SGDExplorer("gabor")
+    # least-squares line by numpy.polyfit (independent of problem.solve)
+    slope, intercept = np.polyfit(z, y, 1)
+    c = np.array([intercept, slope])
+    # z is standardized: sum z = 0, sum z^2 = n, so the Hessian (problem 6.2) is 2 n I and the
+    # loss rises by n |d|^2 at distance d from the optimum; from the default start (origin),
+    # E = n |c|^2 and the half-width sqrt(4 E / (2 n)) = sqrt(2) |c| on both axes
+    w = np.sqrt(2.0) * np.hypot(*c)
+    assert ex.params["start"] == (0.0, 0.0)
+    assert np.allclose(ex.xlim, (c[0] - w, c[0] + w)) and np.allclose(ex.ylim, (c[1] - w, c[1] + w))
+    # alpha: a quarter of the minibatch stability limit 2 n / (B lambda_max) = 2n / (B 2n) = 1/B
+    assert ex.params["batch_size"] == 5 and ex.params["alpha"] == pytest.approx(0.25 / 5)
+    # explicit ranges win; the start must then lie where the user put it
+    ex = W.SGDExplorer(problem, xlim=(100, 200), ylim=(-50, 50), start=(120, 30))
+    assert ex.xlim == (100.0, 200.0) and ex.ylim == (-50.0, 50.0)
+    assert np.allclose(ex.path[1].get_xydata(), [[120, 30]])
+
+
+def test_named_problems_keep_their_defaults():
+    ex = W.SGDExplorer("gabor")
+    assert ex.params == dict(alpha=0.8, batch_size=5, seed=0, epochs=8, shuffle=True,
+                             start=(3.5, 6.5))
+    # book-data.md: the Gabor surface is drawn over phi0 in [-10, 10], phi1 in [2.5, 22.5]
+    assert ex.ax.get_xlim() == (-10.0, 10.0) and ex.ax.get_ylim() == (2.5, 22.5)
+    assert W.GDExplorer().params["alpha"] == 0.02 and W.GDExplorer().problem_name == "linear"
+    lin = W.SGDExplorer("linear")
+    assert isinstance(lin.problem, sl.LinearRegression) and not lin.result.diverged
+
+
+def test_gd_and_compare_explorers_accept_a_problem_object():
+    problem, z, y = _blood_problem()
+    ex = W.GDExplorer(problem, start=(120.0, 20.0), alpha=0.005, steps=10)
+    ref = sl.minimize(problem, sl.GradientDescent(0.005), [120.0, 20.0], steps=10)
+    assert np.allclose(ex.path[0].get_xydata(), ref.phi)
+    phi = ref.phi[-1]
+    assert np.allclose(ex.fit_end.get_ydata(), phi[0] + phi[1] * ex.fit_x)     # eq. 6.4
+    bowl = sl.Function(lambda p: (p ** 2).sum(-1), grad=lambda p: 2 * p, P=2)
+    cmp = W.CompareExplorer(bowl, xlim=(-2, 2), ylim=(-1, 3), start=(1.5, 2.0),
+                            optimizers={"GD": sl.GradientDescent(0.1)}, steps=5)
+    # GD on |phi|^2 multiplies phi by (1 - 2 alpha) = 0.8 each step
+    assert np.allclose(cmp.paths[0][0].get_xydata()[-1], 0.8 ** 5 * np.array([1.5, 2.0]))
+
+
+def test_problem_objects_that_cannot_be_drawn_are_value_errors():
+    problem, z, y = _blood_problem()
+    with pytest.raises(ValueError, match="2 parameters"):
+        W.SGDExplorer(sl.LeastSquares(np.c_[z, z ** 2], y))        # P = 3
+    bowl = sl.Function(lambda p: (p ** 2).sum(-1), P=2)
+    with pytest.raises(ValueError, match="xlim"):
+        W.CompareExplorer(bowl)                                    # no solve(): ranges needed
+    with pytest.raises(ValueError, match="data points"):
+        W.SGDExplorer(bowl, xlim=(-1, 1), ylim=(-1, 1))             # SGD needs data
+    with pytest.raises(ValueError, match="low < high"):
+        W.SGDExplorer(problem, xlim=(1, 0), ylim=(0, 1))
+    with pytest.raises(ValueError, match="predict"):
+        W.GDExplorer(bowl, xlim=(-1, 1), ylim=(-1, 1))
