@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import re
 import subprocess
@@ -270,3 +271,53 @@ def test_fallback_sandbox_without_namespaces(tmp_path, monkeypatch):
     assert "network access is disabled" in fb
     fb = _text(course / "feedback" / "one_fork" / "tiny" / "tiny.html")
     assert "refused:" in fb and "starting processes is disabled" in fb
+
+
+# ------------------------------------------------- the course's real assignments
+
+@pytest.mark.parametrize("assignment", ["gradient_descent", "sgd"])
+def test_real_assignment_graded_with_hints_and_no_hidden_tests(tmp_path, assignment):
+    """ALTERNATIVE earns the autograded maximum, PARTIAL strictly less, the release 0; the
+    WRONG answers' hints (tests/submissions/<a>.py, NBGRADER.md) reach the feedback and no
+    line of a hidden test does."""
+    import shutil
+
+    fixture = ROOT / "tests" / "submissions" / f"{assignment}.py"
+    if not (ROOT / "source" / assignment).is_dir() or not fixture.is_file():
+        pytest.skip(f"{assignment} is not in the course yet")
+    ns: dict = {}
+    exec(fixture.read_text(), ns)
+    course = tmp_path / "course"
+    for sub in ("source", "release"):
+        shutil.copytree(ROOT / sub / assignment, course / sub / assignment)
+    shutil.copy(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
+    release = course / "release" / assignment / f"{assignment}.ipynb"
+    kinds = {"alt": ns["ALTERNATIVE"], "part": ns["PARTIAL"], "blank": {},
+             "wrong": ns.get("WRONG", {})}
+    for student, answers in kinds.items():
+        nb = nbformat.read(release, as_version=4)
+        for cell in nb.cells:
+            gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if gid in answers:
+                cell.source = answers[gid].strip("\n")
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{assignment}.ipynb")
+    res = ag.autograde_class(course, assignment, workers=2, progress=False, report=False,
+                             log=lambda *a: None)
+    rows = _rows(res.csv_path)
+    top = float(rows["alt"]["autograded_max"])
+    assert float(rows["alt"]["autograded"]) == top > 0
+    assert 0 < float(rows["part"]["autograded"]) < top
+    assert float(rows["blank"]["autograded"]) == 0
+    hidden = ag.hidden_lines(ag.build_templates(course, assignment)[assignment])
+    hidden = {h for h in hidden if "HIDDEN TESTS" not in h and len(h) > 12}
+    for student in kinds:
+        fb = _text(course / "feedback" / student / assignment / f"{assignment}.html")
+        own = (course / "submitted" / student / assignment / f"{assignment}.ipynb").read_text()
+        own = json.loads(own)
+        own = "\n".join("".join(c["source"]) for c in own["cells"])
+        assert not [h for h in hidden if h in fb and h not in own], student
+    wrong = _text(course / "feedback" / "wrong" / assignment / f"{assignment}.html")
+    for hint in ns.get("HINTS", []):
+        assert hint in wrong
