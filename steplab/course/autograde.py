@@ -857,8 +857,9 @@ def feedback_notebook(nb: NotebookNode, runs: list[CellRun], grades: dict, templ
                 if run.status == "error":
                     text = _summarise_error(src, run, cell.get("outputs", []),
                                             template_hidden)
-                    new.outputs = [nbformat.v4.new_output("stream", name="stderr",
-                                                          text=text)]
+                    if text.strip():
+                        new.outputs = [nbformat.v4.new_output("stream", name="stderr",
+                                                              text=text)]
             elif not hidden_started:
                 new.outputs = _safe_outputs(cell.get("outputs", []), template_hidden)
             if HIDDEN_BEGIN in cell.source and run.ran:
@@ -1087,7 +1088,7 @@ def grade_submission(job: Job) -> dict:
                         if ev.split(":")[0] in ("Time limit", "Memory limit",
                                                 "Output limit", "Process limit") or \
                                 ev.startswith("The Python process"):
-                            result["problems"].append(f"{name}: cell {i}: {ev.split('.')[0]}")
+                            result["problems"].append(f"{name}: cell {i}: {ev.split('. ')[0]}")
                     lim = _limit_note(r, job.limits)
                     if lim and lim.split(":")[0] in ("Memory limit", "Process limit",
                                                      "File size limit"):
@@ -1120,6 +1121,7 @@ def grade_submission(job: Job) -> dict:
         result["traceback"] = traceback.format_exc()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    result["problems"] = list(dict.fromkeys(result["problems"]))
     result["seconds"] = time.monotonic() - t0
     return result
 
