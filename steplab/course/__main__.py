@@ -20,7 +20,16 @@ from pathlib import Path
 def _autograde(args) -> int:
     from .autograde import Limits, autograde_class
 
-    limits = Limits(cell_timeout=args.cell_timeout, timeout=args.timeout,
+    cell_timeout = args.cell_timeout
+    if cell_timeout is None:  # the course's nbgrader setting, else 30 s
+        from .autograde import course_config
+
+        try:
+            value = course_config(Path(args.course)).Execute.timeout
+            cell_timeout = float(value) if isinstance(value, (int, float)) else 30.0
+        except Exception:
+            cell_timeout = 30.0
+    limits = Limits(cell_timeout=cell_timeout, timeout=max(args.timeout, cell_timeout),
                     memory_mb=args.memory_mb, nproc=args.nproc)
     try:
         res = autograde_class(args.course, args.assignment, workers=args.workers,
@@ -80,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--course", default=".", help="course directory (default: .)")
     a.add_argument("--student", action="append", help="grade only this student (repeat)")
     a.add_argument("--out", help="report folder (default reports/<assignment>)")
-    a.add_argument("--cell-timeout", type=float, default=30.0, help="seconds per cell")
+    a.add_argument("--cell-timeout", type=float, default=None,
+                   help="seconds per cell (default: c.Execute.timeout of nbgrader_config.py, "
+                        "else 30)")
     a.add_argument("--timeout", type=float, default=180.0, help="seconds per notebook")
     a.add_argument("--memory-mb", type=int, default=1536, help="memory limit of a kernel")
     a.add_argument("--nproc", type=int, default=48, help="processes+threads per kernel")
