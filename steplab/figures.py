@@ -80,37 +80,19 @@ def adam_problem() -> Function:
     return Function(loss, grad, P=2, name="fig. 6.9 loss")
 
 
-def critical_points(problem, box, n_starts: int = 15, iters: int = 60, tol: float = 1e-8):
-    """Critical points (gradient zero) of a 2-parameter problem inside ``box = ((lo0, hi0),
-    (lo1, hi1))``, found by Newton's method on the gradient from an ``n_starts x n_starts``
-    grid, and classified by the Hessian's eigenvalues (UDL eq. 6.19): ``"minimum"`` (both
-    positive), ``"maximum"`` (both negative) or ``"saddle"``. Used for fig. 6.4.
+def critical_points(problem, box, n_starts: int = 200, seed: int = 0):
+    """Critical points (gradient zero) of ``problem`` inside ``box = ((lo0, hi0), (lo1, hi1))``
+    as dicts, for fig. 6.4: a thin wrapper of :func:`steplab.curvature.find_critical_points`
+    (seeded multi-start from ``n_starts`` points, Newton/Levenberg-Marquardt on the gradient),
+    each classified by the Hessian's eigenvalues (UDL ch. 6 notes, eq. 6.19): ``"minimum"``,
+    ``"maximum"``, ``"saddle"`` or ``"degenerate"``.
 
     Returns a list of ``dict(phi, loss, kind, eigenvalues)`` sorted by loss.
     """
-    (a0, a1), (b0, b1) = box
-    starts = np.stack(np.meshgrid(np.linspace(a0, a1, n_starts), np.linspace(b0, b1, n_starts)),
-                      -1).reshape(-1, 2)
-    scale = 0.1 * max(a1 - a0, b1 - b0)
-    found = []
-    for s in starts:
-        x = s.copy()
-        for _ in range(iters):
-            g = problem.grad(x)
-            if not np.all(np.isfinite(g)) or np.linalg.norm(g) < tol:
-                break
-            try:
-                dx = np.linalg.solve(problem.hessian(x), g)
-            except np.linalg.LinAlgError:
-                break
-            nrm = np.linalg.norm(dx)
-            x = x - (dx * (scale / nrm) if nrm > scale else dx)
-        if (np.linalg.norm(problem.grad(x)) < 1e-6 and a0 <= x[0] <= a1 and b0 <= x[1] <= b1
-                and not any(np.linalg.norm(x - f["phi"]) < 1e-4 for f in found)):
-            w = np.linalg.eigvalsh(problem.hessian(x))
-            kind = "minimum" if w.min() > 0 else ("maximum" if w.max() < 0 else "saddle")
-            found.append(dict(phi=x, loss=float(problem.loss(x)), kind=kind, eigenvalues=w))
-    return sorted(found, key=lambda f: f["loss"])
+    from .curvature import find_critical_points
+
+    return [dict(phi=c.phi, loss=c.loss, kind=c.kind, eigenvalues=c.eigenvalues)
+            for c in find_critical_points(problem, box, n_starts=n_starts, seed=seed)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +181,8 @@ def fig_6_3(true_phi=(0.0, 16.6), x_range=(-15.0, 15.0)):
 def fig_6_4(n_models: int = 5):
     """UDL fig. 6.4: the Gabor loss (eq. 6.9) over phi0 in [-10, 10], phi1 in [2.5, 22.5],
     with the global minimum (grey circle, loss 0.646; caption 0.64), local minima (cyan
-    circles) and a saddle point (blue cross) found by :func:`critical_points`; b-f) the model
+    circles) and a saddle point (blue cross) found by
+    :func:`steplab.curvature.find_critical_points` (200 seeded starts); b-f) the model
     at ``n_models`` minima (the global one among them).
 
     The saddle chosen is the lowest-loss one whose falling direction is closest to horizontal
@@ -440,12 +423,31 @@ def fig_6_9(start=(-0.7, -0.9)):
     return fig, dict(runs=runs, grid=grid, levels=surf["levels"], xlim=xlim, ylim=ylim)
 
 
-def fig_6_10(panels=(0, 1, 3)):
+def _fig_6_10_panels(f, history, narrow: float = 0.02):
+    """History indices for fig. 6.10 a-c, in the caption's order: a) a bracket with
+    ``L[b] > L[c]`` (``[a, b]`` is dropped) whose successor b) has ``L[b] < L[c]`` (``[c, d]`` is
+    dropped); c) the first later bracket narrower than ``narrow``."""
+    def b_above_c(br):
+        return float(f(np.array(br[1]))) > float(f(np.array(br[2])))
+
+    for k in range(len(history) - 2):
+        if b_above_c(history[k]) and not b_above_c(history[k + 1]):
+            later = [j for j in range(k + 2, len(history))
+                     if history[j][3] - history[j][0] < narrow]
+            return (k, k + 1, later[0] if later else len(history) - 1)
+    raise ValueError("the search history has no bracket with L[b] > L[c] followed by one with "
+                     "L[b] < L[c]; pass panels=(i, j, k) explicitly.")
+
+
+def fig_6_10(panels=None, zoom: float = 0.04):
     """UDL fig. 6.10: the bracketing line search on the test function of the chapter notes
-    (``steplab.linesearch.line_search_function``, minimum at 0.3803), starting from the four
-    points 0, 1/3, 2/3, 1 of [0, 1]. Panels a-c show the brackets ``history[panels]``:
-    the first, the second and the fourth (the last one is too narrow to see; the search
-    goes on until the bracket is narrower than 1e-4). ``info``: ``result``, ``brackets``."""
+    (``steplab.linesearch.line_search_function``, minimum at 0.3803), its four points at 0, 1/3,
+    2/3 and 1 of [0, 1] (book-data.md). The panels follow the caption, with brackets taken from
+    the search's ``history`` (default: :func:`_fig_6_10_panels`): a) ``L[b] > L[c]``, so
+    ``[a, b]`` is dropped (hatched); b) the next bracket, where ``L[b] < L[c]``, so ``[c, d]`` is
+    dropped; c) a narrow bracket around the minimum, the x-axis zoomed to ``zoom`` either side
+    of the minimum. The current point a is orange, b and c blue, d an open circle.
+    ``info``: ``result``, ``brackets``, ``panels`` (history indices), ``f``, ``zoom_xlim``."""
     from .linesearch import bracket_search, line_search_function
 
     fn = line_search_function()
@@ -454,15 +456,33 @@ def fig_6_10(panels=(0, 1, 3)):
         return fn.loss(np.asarray(x, float)[..., None])
 
     result = bracket_search(f, 0.0, 1.0)
+    panels = tuple(panels) if panels is not None else _fig_6_10_panels(f, result.history)
     brackets = [result.history[k] for k in panels]
+    zoom_xlim = (result.x - zoom, result.x + zoom)
     fig, axes = _figure(3, "row3")
     with style.rc():
         for k, (ax, br) in enumerate(zip(axes, brackets, strict=False)):
-            P.plot_bracket(f, br, ax, x_range=(0.0, 1.0))
-            ax.set_ylim(0.28, 1.1)       # room for the point labels under the panel title
-            _panel(ax, "abc"[k], "")
+            a, b, c, d = br
+            last = k == len(brackets) - 1
+            xr = zoom_xlim if last else (0.0, 1.0)
+            P.plot_bracket(f, br, ax, x_range=xr)
+            ax.plot([d], [f(np.array(d))], "o", ms=8, mfc="w", mec="k", mew=1.5, zorder=6)
+            fb, fc = float(f(np.array(b))), float(f(np.array(c)))
+            if last:
+                xs = np.linspace(*xr, 200)
+                lo, hi = float(f(xs).min()), float(f(xs).max())
+                ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.35 * (hi - lo))
+                title = f"bracket {panels[k]}: width {d - a:.3f} (zoomed)"
+            else:
+                ax.set_ylim(0.28, 1.1)   # room for the point labels under the panel title
+                drop = (a, b) if fb > fc else (c, d)
+                ax.axvspan(*drop, fill=False, hatch="//", ec="0.35", lw=0)
+                title = ("L[b] > L[c]: drop [a, b]" if fb > fc else
+                         "L[b] < L[c]: drop [c, d]")
+            _panel(ax, "abc"[k], title)
         fig.tight_layout()
-    return fig, dict(result=result, brackets=brackets, f=f)
+    return fig, dict(result=result, brackets=brackets, panels=panels, f=f,
+                     zoom_xlim=zoom_xlim)
 
 
 # --------------------------------------------------------------------------------------------

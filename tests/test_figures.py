@@ -193,15 +193,36 @@ def test_fig_6_9_adam_and_friends():
     assert len(info["levels"]) == style.N_LEVELS
 
 
+def _ls_f(x):
+    # book-data.md, transcribed: L = 1 - 0.5 exp(-(x-0.65)^2/0.1) - 0.45 exp(-(x-0.35)^2/0.02)
+    x = np.asarray(x, float)
+    return 1 - 0.5 * np.exp(-(x - 0.65) ** 2 / 0.1) - 0.45 * np.exp(-(x - 0.35) ** 2 / 0.02)
+
+
 def test_fig_6_10_bracketing():
     fig, info = F.fig_6_10()
-    assert np.allclose(info["brackets"][0], (0, 1 / 3, 2 / 3, 1))      # book-data.md
     assert info["result"].x == pytest.approx(0.3803, abs=1e-3)         # book-data.md
-    widths = [b[3] - b[0] for b in info["brackets"]]
-    assert widths[0] > widths[1] > widths[2]
+    # the search starts from 0, 1/3, 2/3, 1 (book-data.md); by hand on the transcribed function:
+    # L(1/3) = 0.373 < L(2/3) = 0.498 drops [c, d] -> [0, 2/9, 4/9, 2/3]; there
+    # L(2/9) = 0.721 > L(4/9) = 0.384 drops [a, b] -> [2/9, 10/27, 14/27, 2/3]
+    a, b = info["brackets"][:2]
+    assert np.allclose(a, (0, 2 / 9, 4 / 9, 2 / 3)) and np.allclose(b, (2 / 9, 10 / 27, 14 / 27, 2 / 3))
+    # caption order: a) L[b] > L[c], so [a, b] is dropped; b) L[b] < L[c], so [c, d] is dropped
+    assert _ls_f(a[1]) > _ls_f(a[2]) and _ls_f(b[1]) < _ls_f(b[2])
+    assert info["panels"][1] == info["panels"][0] + 1                  # b follows a
+    # c) a tight bracket around the minimum, on a zoomed axis where it is visible
+    c = info["brackets"][2]
+    assert c[3] - c[0] < 0.02 and c[0] <= 0.3803 <= c[3]
+    lo, hi = fig.axes[2].get_xlim()
+    assert lo <= c[0] and c[3] <= hi and (c[3] - c[0]) / (hi - lo) > 0.1
+    assert fig.axes[0].get_xlim() == (0.0, 1.0)
+    assert "drop [a, b]" in fig.axes[0].get_title(loc="left")
+    assert "drop [c, d]" in fig.axes[1].get_title(loc="left")
     for ax, br in zip(fig.axes, info["brackets"], strict=True):
         pts = [ln for ln in ax.lines if len(ln.get_xdata()) == 2][0]
-        assert np.allclose(pts.get_xdata(), br[1:3])
+        assert np.allclose(pts.get_xdata(), br[1:3])                   # b and c
+        singles = [ln.get_xdata()[0] for ln in ax.lines if len(ln.get_xdata()) == 1]
+        assert np.isclose(singles, br[0]).any() and np.isclose(singles, br[3]).any()  # a, d
 
 
 def test_fig_6_11_answers_follow_from_the_functions():
