@@ -17,6 +17,8 @@ def _figure(width, height):
 
 def plot_questions(rows: list[dict], columns: list[str], path: Path) -> Path:
     """One histogram per graded cell: how many students got each score."""
+    from matplotlib.ticker import MaxNLocator
+
     parts = [c for c in columns if ":" in c]
     n = max(1, len(parts))
     ncols = min(3, n)
@@ -33,6 +35,7 @@ def plot_questions(rows: list[dict], columns: list[str], path: Path) -> Path:
         ax.set_title(title + (f" ({pending} pending)" if pending else ""), fontsize=9)
         ax.set_xlabel("score")
         ax.set_ylabel("students")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     for ax in axes[len(parts):]:
         ax.set_visible(False)
     fig.savefig(path)
