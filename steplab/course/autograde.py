@@ -612,6 +612,10 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
             async with client.async_setup_kernel(stdout=log_fh, stderr=log_fh):
                 started = True
                 host_pid = getattr(getattr(km, "provisioner", None), "pid", None)
+                pidfile = os.environ.get("STEPLAB_KERNEL_PIDFILE")
+                if pidfile and host_pid:  # lets the parent stop it if this worker hangs
+                    with open(pidfile, "a") as fh:
+                        fh.write(f"{host_pid}\n")
                 for i in replay:  # state lost at a restart: run earlier cells again
                     scratch = copy.deepcopy(nb.cells[i])
                     budget = min(limits.cell_timeout, deadline - time.monotonic())
@@ -1130,6 +1134,7 @@ def _worker_main(job: Job, result_path: str) -> None:
     import resource
     import warnings
 
+    os.environ["STEPLAB_KERNEL_PIDFILE"] = result_path + ".kernels"
     warnings.simplefilter("ignore")
     os.setsid()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -1212,6 +1217,23 @@ def _matplotlib_font_cache() -> list[str]:
         return []
 
 
+def _kill_worker(p, result_path: str) -> None:
+    """Kill a worker and the kernels it started (they run in sessions of their own)."""
+    try:
+        pids = [int(x) for x in Path(result_path + ".kernels").read_text().split()]
+    except (OSError, ValueError):
+        pids = []
+    for pid in [p.pid, *pids]:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    p.join()
+
+
 def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp: Path,
               on_started=None, on_result=None):
     """Run one forked worker process per job, at most ``workers`` at a time. The parent calls
@@ -1243,8 +1265,7 @@ def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp
                 if p.is_alive() and time.monotonic() - started < hard:
                     continue
                 if p.is_alive():
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.join()
+                    _kill_worker(p, path)
                 p.join()
                 try:
                     results[k] = json.loads(Path(path).read_text())
@@ -1259,11 +1280,8 @@ def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp
                 bar.update(1)
                 bar.set_postfix_str(jobs[k].student[:20])
     finally:
-        for p, _, _ in running.values():
-            try:
-                os.killpg(p.pid, signal.SIGKILL)
-            except OSError:
-                pass
+        for p, path, _ in running.values():
+            _kill_worker(p, path)
         bar.close()
     return results
 
