@@ -296,9 +296,9 @@ def assemble(template: NotebookNode, student: NotebookNode) -> tuple[NotebookNod
         cells.extend(extras.get(gid, []) if gid else [])
     if any(e.cell_type == "code" for es in extras.values() for e in es):
         general.append("Your own extra code cells were run where you put them.")
-    nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(template.metadata))
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i}"
+    nb = nbformat.v4.new_notebook(cells=cells, metadata=copy.deepcopy(template.metadata))
     return nb, notes, general
 
 
