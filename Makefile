@@ -11,8 +11,9 @@ LAB_ARGS ?=
 PYTEST_ARGS ?=
 ASSIGNMENT ?=
 WORKERS ?= 2
+AUTOGRADE_ARGS ?=
 
-.PHONY: lab test venv release release-check lessons autograde bench lint clean help
+.PHONY: lab test venv release release-check lessons autograde feedback bench lint clean help
 
 help:
 	@echo "make lab       open JupyterLab on chapters/00_index.ipynb (LAB_ARGS=--no-browser on servers)"
@@ -21,6 +22,7 @@ help:
 	@echo "make release-check   only report whether release/ and solutions/ are in sync"
 	@echo "make lessons   re-run chapters/ and refresh their committed text outputs (held by nbval)"
 	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
+	@echo "make feedback ASSIGNMENT=adam   rebuild feedback/ after manual grading (hidden tests left out)"
 	@echo "make bench     speed and latency benchmarks (not part of make test)"
 
 # Re-installs only when pyproject.toml changed; pip resolves from the local cache/wheels.
@@ -48,7 +50,11 @@ release-check: $(STAMP)
 
 autograde: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<name> [WORKERS=2]"; exit 2; }
-	$(BIN)/python -m steplab.course autograde $(ASSIGNMENT) --workers $(WORKERS)
+	$(BIN)/python -m steplab.course autograde $(ASSIGNMENT) --workers $(WORKERS) $(AUTOGRADE_ARGS)
+
+feedback: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<name>"; exit 2; }
+	$(BIN)/python -m steplab.course feedback $(ASSIGNMENT)
 
 lessons: $(STAMP)
 	$(BIN)/python -m steplab.course.lessons
