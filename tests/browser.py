@@ -267,6 +267,7 @@ def output_errors(page) -> list:
 
 
 CANVAS_CHECKSUM_JS = """(canvas) => {
+    if (!canvas.width || !canvas.height) return 0;   // not laid out yet
     const ctx = canvas.getContext('2d');
     const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
     let h = 0;

@@ -51,13 +51,16 @@ P95_MS = float(os.environ.get("STEPLAB_BROWSER_P95_MS", "1000"))
 ERROR_STATUS_JS = """(root) => Array.from(root.querySelectorAll('.widget-html-content span'))
     .filter(s => getComputedStyle(s).color === 'rgb(176, 0, 32)').map(s => s.textContent)"""
 
-NONBLANK_JS = """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+# a canvas that is not laid out yet has width 0, and getImageData would throw: not ready
+NONBLANK_JS = """(c) => { if (!c.width || !c.height) return false;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0; for (let i = 0; i < d.length; i += 40) if (d[i] < 250 || d[i+1] < 250) n++;
-    return c.width > 0 && n > 100; }"""
+    return n > 100; }"""
 
 # share of painted (non-white) pixels: a canvas that lost its base frame and shows only the
 # diff frames drawn on top is mostly white (the failure this guards against)
-PAINTED_JS = """(c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+PAINTED_JS = """(c) => { if (!c.width || !c.height) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0, m = 0; for (let i = 0; i < d.length; i += 40) { m++;
         if (d[i+3] > 0 && (d[i] < 245 || d[i+1] < 245 || d[i+2] < 245)) n++; }
     return n / m; }"""
@@ -100,6 +103,9 @@ def test_explorers_in_jupyterlab(tmp_path):
             out = outputs.nth(i)
             out.scroll_into_view_if_needed()
             canvas = out.locator(".jupyter-matplotlib-canvas-div canvas").first
+            # the canvas may sit below the fold of a tall output: JupyterLab lays out (and
+            # ipympl sizes) only what is near the viewport, so bring the canvas itself in
+            canvas.scroll_into_view_if_needed()
             page.wait_for_function(NONBLANK_JS, arg=canvas.element_handle(), timeout=30000)
             painted = canvas.evaluate(PAINTED_JS)
             handle = _slider_handle(out)
