@@ -198,7 +198,18 @@ def activate_tab(page, name: str):
         if name not in tab.inner_text():
             with contextlib.suppress(Exception):
                 tab.locator(".lm-TabBar-tabCloseIcon").click(timeout=1000)
+            discard_unsaved(page)
     page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=name).first.click()
+
+
+def discard_unsaved(page):
+    """Closing a notebook whose outputs changed since its last save opens "Save your work";
+    the tests never need those changes, so answer Discard (the dialog would block clicks)."""
+    dialog = page.locator(".jp-Dialog", has_text="Save your work")
+    with contextlib.suppress(Exception):
+        dialog.wait_for(state="visible", timeout=500)
+        dialog.locator("button", has_text="Discard").first.click(timeout=2000)
+        dialog.wait_for(state="detached", timeout=5000)
 
 
 def wait_for_idle(page, timeout: float = 60.0):
