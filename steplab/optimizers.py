@@ -23,15 +23,14 @@ the kernels compute exactly that, in the order the comments show.
 
 from __future__ import annotations
 
-import functools
 import math
-import os
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from . import _validate as V
+from ._parallel import pool as _pool
 
 __all__ = [
     "Optimizer", "GradientDescent", "SGD", "Momentum", "Nesterov", "NormalizedGD", "Adam",
@@ -209,28 +208,6 @@ def _conform(ins, shape):
 
 #: from this many elements on, ``_apply`` shares the chunks between the cores
 _PARALLEL = 1 << 17
-
-
-def _pool():
-    """A thread pool with one worker per extra core (None on one core), created on first use
-    in each process (a forked child does not inherit the parent's threads, so it gets its own).
-
-    Only a speed cache: results do not depend on it (each element is computed by the same
-    operations whichever thread runs its chunk).
-    """
-    return _pool_for(os.getpid())
-
-
-@functools.lru_cache(maxsize=1)
-def _pool_for(pid):
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cores = os.cpu_count() or 1
-    if cores < 2:
-        return None
-    from concurrent.futures import ThreadPoolExecutor
-    return ThreadPoolExecutor(max_workers=min(cores, 8) - 1, thread_name_prefix="steplab")
 
 
 def _eps(value, name="epsilon", *, allow_zero=True):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._parallel import run_split
 from ._validate import as_phi
 
 __all__ = [
@@ -271,17 +272,25 @@ class GaborRegression(_DataProblem):
         sa, ca, a3 = np.sin(a)[None, :, None], np.cos(a)[None, :, None], a[None, :, None]
         B = (self.SCALE * c)[:, None] * self.x
         SB, CB = np.sin(B), np.cos(B)
-        for r0 in range(0, c.size, rows):
-            blk = slice(r0, r0 + rows)
-            e = a3 + B[blk, None, :]                 # z
-            np.multiply(e, e, out=e)
-            e *= -1.0 / 32.0
-            np.exp(e, out=e)                         # exp(-z^2/32)
-            f = sa * CB[blk, None, :]
-            f += ca * SB[blk, None, :]               # sin(z)
-            f *= e
-            f -= self.y                              # residuals
-            out[blk] = np.einsum("...i,...i->...", f, f)
+
+        def rows_between(lo, hi):
+            for r0 in range(lo, hi, rows):
+                blk = slice(r0, min(r0 + rows, hi))
+                e = a3 + B[blk, None, :]             # z
+                np.multiply(e, e, out=e)
+                e *= -1.0 / 32.0
+                np.exp(e, out=e)                     # exp(-z^2/32)
+                f = sa * CB[blk, None, :]
+                f += ca * SB[blk, None, :]           # sin(z)
+                f *= e
+                f -= self.y                          # residuals
+                out[blk] = np.einsum("...i,...i->...", f, f)
+
+        # large grids: the row blocks are shared between the cores (same values either way)
+        if a.size * c.size * self.n >= 1 << 17:
+            run_split(rows_between, c.size)
+        else:
+            rows_between(0, c.size)
         return out
 
     def grad(self, phi, idx=None):

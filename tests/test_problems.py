@@ -201,3 +201,17 @@ def test_quadratic_minimum_closed_form():
 def test_bad_inputs_raise_value_error_naming_the_problem(bad, arg):
     with pytest.raises(ValueError, match=arg):
         bad()
+
+
+def test_gabor_meshgrid_fast_path_equals_pointwise_loss():
+    # loss() spots a meshgrid and uses loss_grid (sine addition formula, row blocks shared
+    # between threads); reference: the direct eq. 6.9 at each point, one call per point.
+    p = sl.GaborRegression(*sl.data.gabor())
+    a, c = np.linspace(-10, 10, 61), np.linspace(2.5, 22.5, 90)   # 61*90*30 > 2^17: threaded
+    X, Y = np.meshgrid(a, c)
+    grid = np.stack([X, Y], axis=-1)
+    direct = np.array([[p.loss(grid[i, j]) for j in range(a.size)] for i in range(c.size)])
+    np.testing.assert_allclose(p.loss(grid), direct, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(p.loss_grid(a, c, rows=7), direct, rtol=1e-12, atol=1e-12)
+    # a grid that is not a meshgrid takes the general path and still agrees
+    np.testing.assert_allclose(p.loss(grid.transpose(1, 0, 2)), direct.T, rtol=1e-12, atol=1e-12)
