@@ -8,6 +8,8 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
+# Jupyter refuses to start as root unless told; containers and CI machines often run as root
+ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_ARGS ?=
 ASSIGNMENT ?=
 WORKERS ?= 2
@@ -34,7 +36,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/00_index.ipynb $(LAB_ARGS)
+	$(BIN)/jupyter lab chapters/00_index.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
 # Lessons are held by strict nbval (their committed text outputs are compared); the exercise
 # notebooks are executed by the nbgrader round-trip tests in tests/test_nbgrader.py.
