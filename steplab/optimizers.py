@@ -211,18 +211,8 @@ _PARALLEL = 1 << 17
 
 
 def _eps(value, name="epsilon", *, allow_zero=True):
-    """Check a small positive constant such as epsilon."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number, not {value!r}.")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}.") from None
-    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a small finite number {bound} (typically 1e-8 to 1e-6); "
-                         f"got {value!r}.")
-    return v
+    """Check a small constant such as epsilon (finite, >= 0; > 0 without ``allow_zero``)."""
+    return V.rate(value, name, allow_zero=allow_zero)
 
 
 def _flag(value, name):
