@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+PIP := $(BIN)/python -m pip -q --disable-pip-version-check
 LAB_ARGS ?=
 # Jupyter refuses to start as root unless told; containers and CI machines often run as root
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
@@ -15,7 +17,7 @@ ASSIGNMENT ?=
 WORKERS ?= 2
 AUTOGRADE_ARGS ?=
 
-.PHONY: lab test venv release release-check lessons autograde feedback bench lint clean help
+.PHONY: lab test venv lock release release-check lessons autograde feedback bench lint clean help
 
 help:
 	@echo "make lab       open JupyterLab on chapters/00_index.ipynb (LAB_ARGS=--no-browser on servers)"
@@ -25,13 +27,22 @@ help:
 	@echo "make lessons   re-run chapters/ and refresh their committed text outputs (held by nbval)"
 	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
 	@echo "make feedback ASSIGNMENT=adam   rebuild feedback/ after manual grading (hidden tests left out)"
+	@echo "make lock      refresh requirements.lock (exact versions + hashes) from pyproject.toml"
 	@echo "make bench     speed and latency benchmarks (not part of make test)"
 
-# Re-installs only when pyproject.toml changed; pip resolves from the local cache/wheels.
-$(STAMP): pyproject.toml
+# Installs the exact versions (and hashes) of requirements.lock, then steplab itself without
+# resolving anything; re-installs only when the lock or pyproject.toml changed.
+$(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PIP) install --require-hashes --no-deps -r $(LOCK)
+	$(PIP) install --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Refresh requirements.lock from pyproject.toml (uv's resolver; hashes for every platform's wheels).
+# Then run `make test`: tests/test_repo.py checks that environment.yml carries the same pins.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--generate-hashes --no-emit-index-url --upgrade -o $(LOCK)
 
 venv: $(STAMP)
 
