@@ -56,21 +56,21 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests chapters $(NBVAL) -n 2 --dist loadscope $(PYTEST_ARGS)
 
 release: $(STAMP)
-	$(BIN)/python -m steplab.course.release
+	$(BIN)/python -m coursekit.release
 
 release-check: $(STAMP)
-	$(BIN)/python -m steplab.course.release --check
+	$(BIN)/python -m coursekit.release --check
 
 autograde: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<name> [WORKERS=2]"; exit 2; }
-	$(BIN)/python -m steplab.course autograde $(ASSIGNMENT) --workers $(WORKERS) $(AUTOGRADE_ARGS)
+	$(BIN)/python -m coursekit autograde $(ASSIGNMENT) --workers $(WORKERS) $(AUTOGRADE_ARGS)
 
 feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<name>"; exit 2; }
-	$(BIN)/python -m steplab.course feedback $(ASSIGNMENT)
+	$(BIN)/python -m coursekit feedback $(ASSIGNMENT)
 
 lessons: $(STAMP)
-	$(BIN)/python -m steplab.course.lessons
+	$(BIN)/python -m coursekit.lessons
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

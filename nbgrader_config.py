@@ -1,6 +1,6 @@
 """nbgrader settings for this course directory (the repository root).
 
-Read by every ``nbgrader`` command started here and by ``python -m steplab.course.release``.
+Read by every ``nbgrader`` command started here and by ``python -m coursekit.release``.
 See notes in DESIGN.md section 5 for the pitfalls these settings answer.
 """
 

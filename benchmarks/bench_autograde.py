@@ -1,5 +1,5 @@
 """Throughput of the class autograde (issue 7/7): 40 submissions of a real assignment graded
-with 1 and 2 workers by ``steplab.course.autograde``, against plain ``nbgrader autograde``
+with 1 and 2 workers by ``coursekit.autograde``, against plain ``nbgrader autograde``
 run sequentially on the same submissions, all in one process run on this machine.
 
 Targets: 2 workers >= 1.7x faster than 1 worker, and >= 1.5x faster than nbgrader. Each
@@ -54,7 +54,7 @@ def _submissions(course: Path, assignment: str, n: int) -> None:
 
 
 def run_steplab(course: Path, assignment: str, workers: int) -> float:
-    from steplab.course.autograde import autograde_class
+    from coursekit.autograde import autograde_class
 
     for d in ("autograded", "feedback", "reports"):
         shutil.rmtree(course / d, ignore_errors=True)

@@ -27,7 +27,7 @@ __all__ = ["data", "schedules", "checks", "curvature", "linesearch",  # noqa: F4
 #: submodules loaded on first use (``sl.checks``, ``sl.plots`` ...), so ``import steplab``
 #: stays fast and never pulls in matplotlib or ipywidgets
 _LAZY = {"checks", "curvature", "linesearch", "schedules", "plots", "figures", "widgets",
-         "rates", "style", "init", "challenges", "course"}
+         "rates", "style", "init", "challenges"}
 
 
 def __getattr__(name):

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from steplab.course import _nb
-from steplab.course.release import assignments, course_config, venv_on_path
+from coursekit import _nb
+from coursekit.release import assignments, course_config, venv_on_path
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_ID = "udl-ch6"
@@ -95,7 +95,7 @@ def make_course(tmp: Path, a: str) -> Path:
     generated (gradebook created, assignment recorded). Returns the course root."""
     from nbgrader.converters import GenerateAssignment
 
-    from steplab.course.release import _run_converter
+    from coursekit.release import _run_converter
 
     course = Path(tmp) / "course"
     (course / "source").mkdir(parents=True)

@@ -1,6 +1,6 @@
 """The lesson notebooks in ``chapters/`` say what the book says.
 
-The lessons are committed with their text outputs (``python -m steplab.course.lessons``). These
+The lessons are committed with their text outputs (``python -m coursekit.lessons``). These
 tests read those stored outputs with nbformat, pick the printed numbers out with regular
 expressions, and compare them with INDEPENDENT references:
 

@@ -18,8 +18,8 @@ import class_fixtures as cf
 import nbformat
 import pytest
 
-from steplab.course import autograde as ag
-from steplab.course import collect, sandbox
+from coursekit import autograde as ag
+from coursekit import collect, sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -219,7 +219,7 @@ def test_unknown_assignment_is_a_value_error(tmp_path):
 
 def _cli(*args, cwd):
     env = dict(os.environ, MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "steplab.course", *args], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "coursekit", *args], cwd=cwd,
                           capture_output=True, text=True, env=env, timeout=600)
 
 

@@ -40,8 +40,8 @@ from nbgrader_support import (
     submit,
 )
 
-from steplab.course import _nb
-from steplab.course.release import check, course_config
+from coursekit import _nb
+from coursekit.release import check, course_config
 
 ASSIGNMENTS = all_assignments()
 ALLOWED_IMPORTS = {"numpy", "steplab", "matplotlib", "ipywidgets", "ipympl"} | set(
@@ -77,7 +77,7 @@ def test_release_and_solutions_in_sync(a):
 
 def test_release_is_byte_for_byte_reproducible(tmp_path):
     """Generating twice from the same source gives identical bytes (no volatile metadata)."""
-    from steplab.course.release import generate
+    from coursekit.release import generate
 
     course = tmp_path / "c"
     (course / "source" / "demo").mkdir(parents=True)
@@ -100,7 +100,7 @@ def test_release_is_byte_for_byte_reproducible(tmp_path):
     assert "Rubric" not in release
 
     # the command line: generate in place, --check is clean (exit 0), an edit is caught (exit 1)
-    from steplab.course.release import main
+    from coursekit.release import main
 
     assert main(["--root", str(course)]) == 0
     assert main(["--check", "--root", str(course)]) == 0

@@ -86,7 +86,7 @@ def postgres_url():
 def test_parallel_autograde_on_postgres(tmp_path, postgres_url):
     from nbgrader.api import Gradebook
 
-    from steplab.course.autograde import autograde_class
+    from coursekit.autograde import autograde_class
 
     course = cf.make_course(tmp_path)
     cases = cf.class_submissions(course)
@@ -102,7 +102,7 @@ def test_parallel_autograde_on_postgres(tmp_path, postgres_url):
                                    if g.name.startswith("test_")}
                     for s in gb.assignment_submissions("tiny")}
 
-    from steplab.course.autograde import resolve_db_url
+    from coursekit.autograde import resolve_db_url
 
     postgres_url = resolve_db_url(course, postgres_url)
     first = scores()

@@ -80,7 +80,7 @@ def source_notebook() -> nbformat.NotebookNode:
 
 def make_course(root: Path) -> Path:
     """Write the tiny course (source/ and release/) under ``root``; returns the course dir."""
-    from steplab.course.autograde import build_templates, student_view
+    from coursekit.autograde import build_templates, student_view
 
     course = Path(root)
     (course / "source" / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
@@ -247,7 +247,7 @@ def tree_digest(folder: Path) -> dict[str, tuple]:
 
 def fast_limits():
     """Small limits so the test class finishes quickly."""
-    from steplab.course.autograde import Limits
+    from coursekit.autograde import Limits
 
     return Limits(cell_timeout=4.0, timeout=40.0, memory_mb=1024, nproc=48)
 

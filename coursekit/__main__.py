@@ -1,9 +1,9 @@
 """Command line of the course tooling.
 
-    python -m steplab.course autograde <assignment> [--workers N] [--zip FILE --id-pattern RE]
+    python -m coursekit autograde <assignment> [--workers N] [--zip FILE --id-pattern RE]
                                        [--db-url URL] [--course DIR] ...
-    python -m steplab.course feedback <assignment>   # after manual grading in formgrader
-    python -m steplab.course release [...]           # steplab.course.release:main
+    python -m coursekit feedback <assignment>   # after manual grading in formgrader
+    python -m coursekit release [...]           # coursekit.release:main
 
 ``autograde`` exits 0 when the class was graded, even if some submissions failed (they are
 listed), 1 when no submission could be graded because of the grader, and 2 when grading could
@@ -66,14 +66,14 @@ def _feedback(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m steplab.course``."""
+    """Entry point of ``python -m coursekit``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "release":
         from . import release
 
         rc = release.main(argv[1:])
         return int(rc or 0)
-    p = argparse.ArgumentParser(prog="python -m steplab.course",
+    p = argparse.ArgumentParser(prog="python -m coursekit",
                                 description="Course tooling: release, class autograde, "
                                             "feedback.")
     sub = p.add_subparsers(dest="command", required=True)

@@ -2,9 +2,9 @@
 
 Usage (from the repository root, which is the nbgrader course directory)::
 
-    python -m steplab.course.release               # regenerate every assignment (make release)
-    python -m steplab.course.release sgd adam      # only these
-    python -m steplab.course.release --check       # regenerate into a temp dir, compare, exit 1
+    python -m coursekit.release               # regenerate every assignment (make release)
+    python -m coursekit.release sgd adam      # only these
+    python -m coursekit.release --check       # regenerate into a temp dir, compare, exit 1
                                                    # if release/ or solutions/ is out of date
 
 How: the course (nbgrader_config.py and the chosen source/<a>/ folders) is copied to a
@@ -12,7 +12,7 @@ temporary directory with a fresh, empty gradebook; nbgrader's ``GenerateAssignme
 ``GenerateSolution`` run there (never in the real course: regenerating an assignment that was
 already autograded can fail, nbgrader issue #1646, and a fresh clone has no gradebook.db).
 The notebooks are then normalized (no outputs, no timing metadata, stable cell ids; see
-:mod:`steplab.course._nb`) and written with sorted keys, so a second run gives the same
+:mod:`coursekit._nb`) and written with sorted keys, so a second run gives the same
 bytes. Other files of an assignment folder are copied as they are.
 
 nbgrader creates the gradebook by running the ``alembic`` command, so this module puts the
@@ -221,8 +221,8 @@ def check(root=".", names=None) -> list:
 
 
 def main(argv=None) -> int:
-    """Command line: ``python -m steplab.course.release [--check] [--root DIR] [names...]``."""
-    ap = argparse.ArgumentParser(prog="python -m steplab.course.release",
+    """Command line: ``python -m coursekit.release [--check] [--root DIR] [names...]``."""
+    ap = argparse.ArgumentParser(prog="python -m coursekit.release",
                                  description="Generate release/ and solutions/ from source/.")
     ap.add_argument("names", nargs="*", help="assignments (default: every folder in source/)")
     ap.add_argument("--check", action="store_true",

@@ -1,4 +1,4 @@
-"""Autograde a whole class in parallel, sandboxed, with safe feedback (``python -m steplab.course
+"""Autograde a whole class in parallel, sandboxed, with safe feedback (``python -m coursekit
 autograde <assignment> --workers N``).
 
 Pipeline (nothing from the book: this is the course's grading infrastructure):
@@ -12,13 +12,13 @@ Pipeline (nothing from the book: this is the course's grading infrastructure):
    student's notebook defensively, *assembles* the notebook to grade (every locked, test and
    instruction cell comes from the template; only the student's answer cells and their own
    extra cells are taken from the submission), executes it cell by cell in a sandboxed
-   kernel (:mod:`steplab.course.sandbox`) whose working directory holds only the student's
+   kernel (:mod:`coursekit.sandbox`) whose working directory holds only the student's
    notebook, grades each test cell (an error, in the reply or the outputs, scores 0; text on
    stderr does not), writes ``autograded/<student>/<a>/<nb>.ipynb`` and the feedback page
    ``feedback/<student>/<a>/<nb>.html``, and returns the scores.
 3. The parent is the only writer of the gradebook (SQLite or PostgreSQL via ``db_url``): it
    merges each result (auto scores are replaced, manual scores kept) and then writes the
-   grades CSV, a summary and the report (:mod:`steplab.course.report`).
+   grades CSV, a summary and the report (:mod:`coursekit.report`).
 
 What the sandbox closes and what it cannot (documented for instructors):
 closed -- reading ``source/``, ``solutions/``, ``tests/``, ``.git``, the gradebook or other
@@ -78,7 +78,7 @@ SUSPICIOUS = {"get_ipython": "uses get_ipython()", "set_custom_exc": "changes IP
 
 @dataclass(frozen=True)
 class Limits:
-    """Sandbox limits for one student's notebook (see :mod:`steplab.course.sandbox`)."""
+    """Sandbox limits for one student's notebook (see :mod:`coursekit.sandbox`)."""
 
     cell_timeout: float = 30.0      # wall clock per cell, s
     timeout: float = 180.0          # wall clock per notebook, s
@@ -995,6 +995,10 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+#: the engine package the student's kernel imports (steplab/), exposed inside the sandbox
+_ENGINE_DIR = str(Path(__file__).resolve().parents[1] / "steplab")
+
+
 def grade_submission(job: Job) -> dict:
     """Grade one student's submission (runs in its own worker process)."""
     t0 = time.monotonic()
@@ -1004,10 +1008,10 @@ def grade_submission(job: Job) -> dict:
               "problems": [], "flags": [], "status": "graded"}
     uid = (100000 + os.getpid() % 60000) if job.isolation == "namespaces" else None
     work = Path(tempfile.mkdtemp(prefix="steplab-ag-"))
-    repo_root = Path(__file__).resolve().parents[2]
+    repo_root = Path(__file__).resolve().parents[1]
     hide = [str(course), str(repo_root), "/tmp", "/var/tmp", "/dev/shm", "/root", "/home"]
     expose = [sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parents[1]),
-              str(Path(__file__).resolve().parents[1])]
+              _ENGINE_DIR, str(Path(__file__).resolve().parent)]
     taken: set[str] = set()
     try:
         for name, template in job.templates.items():

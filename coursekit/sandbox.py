@@ -28,7 +28,7 @@ Limits (``resource.setrlimit`` in the kernel process, inherited by its children)
 threads of the kernel's uid; a fork bomb gets ``BlockingIOError``), ``RLIMIT_FSIZE`` (largest
 file; ``SIGXFSZ`` is ignored so a write past it fails with ``OSError: File too large``),
 ``RLIMIT_CPU`` (CPU seconds; the kernel is killed past it) and ``RLIMIT_NOFILE``.
-The wall-clock limit is enforced by the grader (:mod:`steplab.course.autograde`).
+The wall-clock limit is enforced by the grader (:mod:`coursekit.autograde`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ are dropped (nbval ignores them and they would bloat the repository), widget vie
 their ``text/plain`` line, volatile metadata is cleared, so a refresh
 that changes nothing gives a byte-identical file.
 
-Usage: ``python -m steplab.course.lessons [NOTEBOOK ...]`` (default: every ``chapters/*.ipynb``),
+Usage: ``python -m coursekit.lessons [NOTEBOOK ...]`` (default: every ``chapters/*.ipynb``),
 or ``make lessons``.
 """
 
