@@ -99,7 +99,8 @@ def test_makefile_installs_from_the_lock():
 def test_nbgrader_pinned_for_jupyterlab4():
     from packaging.version import Version
 
-    assert Version(_lock_pins()["nbgrader"]) >= Version("0.9.6"), "nbgrader < 0.9.6 does not support JupyterLab 4"
+    assert Version(_lock_pins()["nbgrader"]) >= Version("0.9.6"), \
+        "nbgrader < 0.9.6 does not support JupyterLab 4"
 
 
 def test_course_layout():
