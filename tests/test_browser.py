@@ -4,8 +4,10 @@ Starts JupyterLab on a free localhost port in a temporary directory, opens
 tests/browser_notebooks/explorers.ipynb, runs all cells (``%matplotlib widget``, one explorer
 per cell), then for each explorer: presses ArrowRight on its α slider (steps for the compare
 explorer), checks that the figure's pixels changed and that no error appeared, and measures
-the time from the key press to the redrawn canvas in the page. Screenshots of every explorer
-go to artifacts/browser_<Explorer>.png, the latencies to artifacts/browser_latency.json.
+the time from the key press to the redrawn canvas in the page. The window is a laptop's
+(1366 x 768, JupyterLab's default layout): every explorer's figure must fit its output
+area. Screenshots of every explorer go to artifacts/browser_<Explorer>.png, the latencies
+to artifacts/browser_latency.json.
 
 Acceptance (issue 3/7): slider-to-redraw p95 <= 250 ms, checked with
 ``STEPLAB_BROWSER_P95_MS=250`` (as ``benchmarks/bench_widgets.py --browser`` does).
@@ -23,7 +25,9 @@ import numpy as np
 import pytest
 from browser import (
     ARTIFACTS,
+    LAPTOP,
     browser_page,
+    figure_widths,
     lab_server,
     need_browser,
     open_notebook,
@@ -122,6 +126,7 @@ def test_explorers_in_jupyterlab(tmp_path):
                 f"{name}: the canvas lost its picture (painted {painted:.2f} -> {after:.2f})")
             out.screenshot(path=str(ARTIFACTS / f"browser_{name}.png"))
         errors = output_errors(page)
+        wide = [r for r in figure_widths(page) if not r["fits"]]
     elapsed = time.monotonic() - t_start
     p95 = float(np.percentile(latencies, 95))
     report = dict(p95_ms=p95, median_ms=float(np.median(latencies)), max_ms=max(latencies),
@@ -130,4 +135,5 @@ def test_explorers_in_jupyterlab(tmp_path):
     print(f"\nbrowser slider-to-redraw: median {report['median_ms']:.0f} ms, p95 {p95:.0f} ms, "
           f"max {report['max_ms']:.0f} ms over {len(latencies)} presses ({elapsed:.0f} s)")
     assert errors == [], errors
+    assert not wide, f"explorer figures wider than their output area at {LAPTOP}: {wide}"
     assert p95 <= P95_MS, f"slider-to-redraw p95 {p95:.0f} ms > {P95_MS:.0f} ms: {per_explorer}"
