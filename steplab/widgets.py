@@ -196,15 +196,26 @@ class _Blitter:
         self.full_draws += 1
 
     def _draw_layers(self, slow: bool):
-        """Draw the slow layer (when ``slow``; then save it as ``middle``) and the fast one."""
-        if slow:
-            for a in self.slow:
-                if a.get_visible():
-                    self.fig.draw_artist(a)
-            self.middle = self.fig.canvas.copy_from_bbox(self.fig.bbox)
-        for a in self.artists:
-            if a.get_visible() and not any(a is b for b in self.slow):
-                self.fig.draw_artist(a)
+        """Draw the slow layer (when ``slow``; then save it as ``middle``) and the fast one.
+
+        Drawing an animated *axis* updates its ticks, which are not animated: they would mark
+        the figure stale, and pyplot (interactive, as in a notebook) answers a stale figure
+        with ``draw_idle``: a full draw, whose draw event draws the layers again, and so on
+        for ever. The figure's stale callback is therefore held while the layers are drawn."""
+        fig = self.fig
+        callback, fig.stale_callback = fig.stale_callback, None
+        try:
+            if slow:
+                for a in self.slow:
+                    if a.get_visible():
+                        fig.draw_artist(a)
+                self.middle = fig.canvas.copy_from_bbox(fig.bbox)
+            for a in self.artists:
+                if a.get_visible() and not any(a is b for b in self.slow):
+                    fig.draw_artist(a)
+        finally:
+            fig.stale_callback = callback
+            fig.stale = False
 
     def full(self):
         """Full redraw (the draw event then refreshes the saved background)."""
