@@ -127,6 +127,20 @@ def _key(params: dict):
     return tuple(out)
 
 
+def _extent(artist):
+    """Display box an animated artist can paint: its axes (a few pixels more, for markers on
+    the edge); for an x (y) axis the strip below (left of) its axes, tick labels included."""
+    from matplotlib.axis import XAxis, YAxis
+    from matplotlib.transforms import Bbox
+
+    bb = artist.axes.bbox
+    if isinstance(artist, XAxis):
+        return Bbox.from_extents(bb.x0 - 30, 0, bb.x1 + 30, bb.y0 + 4)
+    if isinstance(artist, YAxis):
+        return Bbox.from_extents(0, bb.y0 - 12, bb.x0 + 4, bb.y1 + 12)
+    return Bbox.from_extents(bb.x0 - 9, bb.y0 - 9, bb.x1 + 9, bb.y1 + 9)
+
+
 class _Blitter:
     """Draw the figure once, then redraw only the animated artists (matplotlib blitting).
 
@@ -195,8 +209,25 @@ class _Blitter:
         self._draw_layers(slow=True)
         self.full_draws += 1
 
-    def _draw_layers(self, slow: bool):
+    def _redraw_slow(self, dirty):
+        """On top of ``middle``, bring back the background where the ``dirty`` slow artists
+        lie and draw there every slow artist that can reach it; then save ``middle`` again.
+        So a new number of steps redraws one axis, not the heat map beside it."""
+        canvas = self.fig.canvas
+        canvas.restore_region(self.middle)
+        regions = [_extent(a) for a in dirty]
+        height = self.fig.bbox.height
+        for r in regions:                       # agg's regions count rows from the top
+            canvas.restore_region(self.background, xy=(0, 0), bbox=(
+                max(r.x0, 0), max(height - r.y1, 0), r.x1, height - max(r.y0, 0)))
+        for a in self.slow:
+            if a.get_visible() and any(_extent(a).overlaps(r) for r in regions):
+                self.fig.draw_artist(a)
+        self.middle = canvas.copy_from_bbox(self.fig.bbox)
+
+    def _draw_layers(self, slow, dirty=()):
         """Draw the slow layer (when ``slow``; then save it as ``middle``) and the fast one.
+        With ``dirty`` (slow artists that changed) only their part of the slow layer.
 
         Drawing an animated *axis* updates its ticks, which are not animated: they would mark
         the figure stale, and pyplot (interactive, as in a notebook) answers a stale figure
@@ -205,7 +236,9 @@ class _Blitter:
         fig = self.fig
         callback, fig.stale_callback = fig.stale_callback, None
         try:
-            if slow:
+            if dirty:
+                self._redraw_slow(dirty)
+            elif slow:
                 for a in self.slow:
                     if a.get_visible():
                         fig.draw_artist(a)
@@ -222,14 +255,24 @@ class _Blitter:
         self.background = self.middle = None
         self.fig.canvas.draw_idle()
 
-    def update(self, slow: bool = False):
-        """Redraw the fast layer, and the slow one too when ``slow`` (it changed)."""
+    def update(self, slow=False):
+        """Redraw the fast layer, and the slow one too when ``slow``: ``True`` (all of it) or
+        a list of the slow artists that changed (only where they lie)."""
         canvas = self.fig.canvas
         if self.background is None or self.middle is None:
             self.full()
             return
-        canvas.restore_region(self.background if slow else self.middle)
-        self._draw_layers(slow)
+        if slow is True:
+            canvas.restore_region(self.background)
+            self._draw_layers(True)
+            return self._show()
+        if not slow:
+            canvas.restore_region(self.middle)
+        self._draw_layers(False, dirty=list(slow or ()))
+        self._show()
+
+    def _show(self):
+        canvas = self.fig.canvas
         if not self.webagg:
             canvas.blit(self.fig.bbox)     # Agg: the buffer now holds the new frame
             return
@@ -274,6 +317,7 @@ class Explorer:
         self.fig = self._make_figure()
         self._animated: list = []
         self._slow: list = []
+        self._slow_keys: dict = {}
         self._build()
         self._blit = _Blitter(self.fig, self._animated, self._slow)
         for name, ctrl in self.controls.items():
@@ -290,14 +334,15 @@ class Explorer:
     #: the largest number of steps the "steps" slider offers (runs are cached up to it)
     MAX_STEPS = 300
 
-    def _animate(self, *artists, slow: bool = False):
-        """Mark artists as changing with updates (blitted); ``slow=True``: they change only
-        with the ``_layout_keys`` parameters (redrawn only then)."""
+    def _animate(self, *artists, slow=()):
+        """Mark artists as changing with updates (blitted). ``slow``: the ``_layout_keys``
+        parameters they depend on; such artists are redrawn only when one of those changes."""
         for a in artists:
             if a is not None:
                 self._animated.append(a)
                 if slow:
                     self._slow.append(a)
+                    self._slow_keys[id(a)] = set(slow)
         return artists[0] if len(artists) == 1 else artists
 
     def _make_container(self):
@@ -384,7 +429,8 @@ class Explorer:
         if unknown:
             raise ValueError(f"unknown parameter(s) {sorted(unknown)}; this explorer has "
                              f"{sorted(self.defaults)}.")
-        layout = any(k in self._layout_keys and params[k] != self.params.get(k) for k in params)
+        changed = {k for k in params if k in self._layout_keys and params[k] != self.params.get(k)}
+        layout = bool(changed)
         # a change of such a key moves animated parts only (e.g. an axis): still blitted
         self.params.update(params)
         with self._hold():
@@ -404,12 +450,16 @@ class Explorer:
             self.last_error = exc
             self._set_status(format_error(exc), error=True)
             if layout:
-                self._blit.update(slow=True)
+                self._blit.update(slow=self._dirty(changed))
             return self
         self.result = result
         self._set_status(message or "", error=bool(getattr(self, "_warn", False)))
-        self._blit.update(slow=layout)
+        self._blit.update(slow=self._dirty(changed))
         return self
+
+    def _dirty(self, changed):
+        """The slow artists that depend on the parameters in ``changed``."""
+        return [a for a in self._slow if self._slow_keys[id(a)] & changed]
 
     def _relayout(self):
         pass
@@ -714,7 +764,7 @@ class SGDExplorer(Explorer):
         axl.set_ylim(0.5 * max(float(np.nanmin(Z)), 1e-9 * zmax, 1e-300), 2 * zmax)
         axl.set_xlabel("epoch")
         axl.set_ylabel("full loss $L[\\phi]$")
-        self._animate(axl.xaxis, slow=True)  # its limits follow the number of epochs
+        self._animate(axl.xaxis, slow=["epochs"])   # its limits follow the number of epochs
         self._relayout()
         self.fig.tight_layout()
         lo, hi = (-3, 0.5) if self.problem_name else _log_range(self.params["alpha"])
@@ -843,7 +893,7 @@ class AdamExplorer(Explorer):
         axl.set_ylabel("loss $L[\\phi]$")
         axl.set_title("d) loss", loc="left", fontsize=style.FONT_SIZE)
         axl.legend(loc="lower left")
-        self._animate(axl.xaxis, slow=True)  # its limits follow the number of steps
+        self._animate(axl.xaxis, slow=["steps", "steps_gd"])   # limits follow the steps
         self._relayout()
         self.fig.tight_layout()
         s = self._slider
@@ -972,11 +1022,11 @@ class PhaseMapExplorer(Explorer):
         (self.opt_mark,) = axm.plot([], [], "*", ms=14, color="gold", mec="k")
         (self.sel_mark,) = axm.plot([], [], "o", ms=9, mfc="none", mec="r", mew=2)
         self._animate(self.image, self.regime_lines, *self.regime_labels, self.opt_mark,
-                      *axm.spines.values(), slow=True)
+                      *axm.spines.values(), slow=["lam1", "lam2"])
         self._animate(self.sel_mark)
         self.contours = LineCollection([], colors="0.6", linewidths=0.6)
         axp.add_collection(self.contours)
-        self._animate(self.contours, slow=True)
+        self._animate(self.contours, slow=["lam1", "lam2"])
         self.path = self._path_artists(axp, color=style.COLORS["trajectory"])
         self.regime_text = axp.text(0.03, 0.95, "", transform=axp.transAxes, va="top",
                                     fontsize=style.FONT_SIZE, bbox=dict(fc="w", alpha=0.8, lw=0))
@@ -988,7 +1038,7 @@ class PhaseMapExplorer(Explorer):
         (self.curve,) = axl.plot([], [], "-", color=style.COLORS["trajectory"], label="loss")
         (self.theory,) = axl.plot([], [], "--", color="k", lw=1, label="ρ$^{2t}$ · L$_0$")
         self._animate(self.curve, self.theory)
-        self._animate(axl.xaxis, slow=True)
+        self._animate(axl.xaxis, slow=["steps"])
         axl.set_yscale("log")
         axl.set_ylim(1e-12, 1e3)
         axl.set_xlabel("step t")

@@ -441,6 +441,13 @@ def test_phase_map_contours_are_level_sets_of_the_quadratic():
         values = q2.loss(seg)
         assert np.allclose(values, values[0], rtol=1e-12)
     assert ex._blit.full_draws == draws
+    # the partial redraws (only where the curvatures or the steps changed something) leave
+    # exactly the picture a full redraw gives
+    for change in (dict(lam2=5.0), dict(steps=200), dict(alpha=0.05, beta=0.9)):
+        ex.update(**change)
+        blitted = np.array(ex.fig.canvas.buffer_rgba())
+        ex.fig.canvas.draw()
+        assert np.array_equal(blitted, np.array(ex.fig.canvas.buffer_rgba())), change
 
 
 def test_explorer_figures_fit_a_laptop_and_hide_the_ipympl_header():
