@@ -18,8 +18,8 @@ from __future__ import annotations
 
 __all__ = [
     "CMAP", "PHASE_CMAP", "COLORS", "OPTIMIZER_COLORS", "FIGSIZE", "FONT_SIZE", "DPI",
-    "N_LEVELS", "GRID_N", "RC", "MAX_WIDTH", "rc", "apply", "figure", "color_for",
-    "iterate_colors",
+    "N_LEVELS", "GRID_N", "RC", "MAX_WIDTH", "rc", "apply", "figure", "subplots",
+    "color_for", "iterate_colors",
 ]
 
 #: colormap for loss surfaces: dark = low loss, bright = high loss (UDL fig. 6.1c)
@@ -144,6 +144,19 @@ def figure(size="single", embedded: bool = False):
         if hasattr(canvas, attr):            # ipympl's Canvas; Agg has none of them
             setattr(canvas, attr, value)
     return fig
+
+
+def subplots(nrows: int = 1, ncols: int = 1, size="single", **kw):
+    """``plt.subplots`` for lessons: a :func:`figure` (fits a laptop, no ipympl header) with
+    ``nrows x ncols`` axes; ``kw`` goes to ``Figure.subplots`` (``sharey=True``, ...).
+    Returns ``(fig, axes)``.
+
+    >>> fig, axes = style.subplots(1, 3, size="row3")     # doctest: +SKIP
+    """
+    fig = figure(size)
+    with rc():
+        axes = fig.subplots(nrows, ncols, **kw)
+    return fig, axes
 
 
 def color_for(name: str, i: int = 0) -> str:

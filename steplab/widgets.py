@@ -141,6 +141,14 @@ def _extent(artist):
     return Bbox.from_extents(bb.x0 - 9, bb.y0 - 9, bb.x1 + 9, bb.y1 + 9)
 
 
+def _side_by_side(fig):
+    """Tight layout for two surfaces that share the phi1 axis, with a gap wide enough that the
+    last x tick label of the left panel and the first of the right one do not run together
+    (they sit at the panels' edges: "10.0" and "-10.0")."""
+    fig.tight_layout()
+    fig.subplots_adjust(wspace=0.16)
+
+
 class _Blitter:
     """Draw the figure once, then redraw only the animated artists (matplotlib blitting).
 
@@ -826,7 +834,7 @@ class MomentumExplorer(Explorer):
             ax.set_title(name + (" (6.11)" if name == "Momentum" else " (6.12)"),
                          fontsize=style.FONT_SIZE)
         axes[1].set_ylabel("")
-        self.fig.tight_layout()
+        _side_by_side(self.fig)
         self.controls["alpha"] = self._slider("log", "α (6.11)", self.params["alpha"], -3, 0.5,
                                               0.05, readout_format=".3g")
         self.controls["beta"] = self._slider("float", "β (6.11)", self.params["beta"], 0.0, 0.99,
@@ -1190,7 +1198,7 @@ class CompareExplorer(Explorer):
                                fontsize=style.FONT_SIZE - 1) for ax in axes]
         self._animate(*self.titles)
         axes[1].set_ylabel("")
-        self.fig.tight_layout()
+        _side_by_side(self.fig)
         names = list(self.optimizers)
         self.controls["a"] = W.Dropdown(options=names, value=self.params["a"], description="left")
         self.controls["b"] = W.Dropdown(options=names, value=self.params["b"], description="right")

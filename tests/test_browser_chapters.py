@@ -180,14 +180,14 @@ def test_lesson_runs_in_jupyterlab(lab_page, name):
         # every figure fits the width of its output area at 1366 x 768 (default layout)
         rows = figure_widths(page)
         wide = _too_wide(rows)
-        assert not wide, (f"{name}: figures wider than their output area at "
-                          f"{LAPTOP[0]}x{LAPTOP[1]}:\n" + "\n".join(wide))
         figs = _figure_outputs(page)
         for k in range(figs.count()):
             out = figs.nth(k)
             out.scroll_into_view_if_needed()
             page.wait_for_timeout(150)
             out.screenshot(path=str(SHOTS / f"{stem}-fig{k + 1}.png"))
+        assert not wide, (f"{name}: figures wider than their output area at "
+                          f"{LAPTOP[0]}x{LAPTOP[1]}:\n" + "\n".join(wide))
 
         # every explorer answers its first slider
         explorers = _explorers(page)

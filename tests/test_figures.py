@@ -257,3 +257,13 @@ def test_every_figure_fits_a_laptop_and_four_panels_wrap():
     rows = sorted({round(ax.get_position().y0, 2) for ax in fig.axes})
     cols = sorted({round(ax.get_position().x0, 2) for ax in fig.axes})
     assert len(fig.axes) == 4 and len(rows) == 2 and len(cols) == 2     # 2 x 2, panel d shown
+
+
+def test_no_tick_labels_collide_in_any_figure():
+    from test_plots import tick_label_collisions
+
+    from steplab import figures
+
+    for k in range(1, 12):
+        fig, _ = getattr(figures, f"fig_6_{k}")()
+        assert tick_label_collisions(fig) == [], f"fig. 6.{k}"

@@ -474,3 +474,11 @@ def test_explorer_figures_fit_a_laptop_and_hide_the_ipympl_header():
     assert out.canvas.footer_visible is False and out.canvas.toolbar_position == "left"
     with pytest.raises(ValueError, match="laptop"):
         style.figure((12.0, 3.0))
+
+
+@pytest.mark.parametrize("cls,kw", ALL, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_no_tick_labels_collide_in_an_explorer(cls, kw):
+    from test_plots import tick_label_collisions
+
+    ex = cls(**kw)
+    assert tick_label_collisions(ex.fig) == []
