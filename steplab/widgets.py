@@ -146,7 +146,7 @@ def _side_by_side(fig):
     last x tick label of the left panel and the first of the right one do not run together
     (they sit at the panels' edges: "10.0" and "-10.0")."""
     fig.tight_layout()
-    fig.subplots_adjust(wspace=0.16)
+    fig.subplots_adjust(wspace=0.25)
 
 
 class _Blitter:

@@ -167,9 +167,12 @@ def test_style_subplots_gives_a_laptop_sized_grid():
     assert fig.get_size_inches()[0] <= style.MAX_WIDTH
 
 
-def tick_label_collisions(fig):
-    """Pairs of tick labels of *different* axes of ``fig`` whose boxes overlap once drawn
-    (e.g. "1.5" of one panel running into "-1.5" of its neighbour). 3-D axes are left out."""
+def tick_label_collisions(fig, gap: float = 24.0):
+    """Pairs of tick labels of *different* axes of ``fig`` closer than ``gap`` pixels (about two
+    characters) side by side once drawn (e.g. "1.5" of one panel next to "-1.5" of its
+    neighbour, which reads as "1.5-1.5"). 3-D axes are left out."""
+    from matplotlib.transforms import Bbox
+
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     boxes = []
@@ -182,9 +185,11 @@ def tick_label_collisions(fig):
                 if not (label.get_visible() and label.get_text() and tick.get_visible()):
                     continue
                 if lo - 1e-9 * abs(hi - lo) <= tick.get_loc() <= hi + 1e-9 * abs(hi - lo):
-                    boxes.append((ax, label.get_text(), label.get_window_extent(renderer)))
+                    b = label.get_window_extent(renderer)
+                    boxes.append((ax, label.get_text(), Bbox.from_extents(
+                        b.x0 - gap / 2, b.y0 + 1, b.x1 + gap / 2, b.y1 - 1)))
     return [(t1, t2) for i, (a1, t1, b1) in enumerate(boxes) for a2, t2, b2 in boxes[i + 1:]
-            if a1 is not a2 and b1.shrunk(0.98, 0.98).overlaps(b2.shrunk(0.98, 0.98))]
+            if a1 is not a2 and b1.overlaps(b2)]
 
 
 def test_tick_label_check_finds_a_collision():
