@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The venv's bin/ goes first on PATH so nbgrader finds `alembic` and `jupyter` (DESIGN.md 5).
+# The venv's bin/ goes first on PATH so nbgrader finds `alembic` and `jupyter` (docs/design.md).
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
