@@ -29,7 +29,7 @@ help:
 	@echo "make lessons   re-run chapters/ and refresh their committed text outputs (held by nbval)"
 	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
 	@echo "make feedback ASSIGNMENT=adam   rebuild feedback/ after manual grading (hidden tests left out)"
-	@echo "make lock      refresh requirements.lock (exact versions + hashes) from pyproject.toml"
+	@echo "make lock      refresh requirements.lock (exact versions + hashes) from pyproject.toml [UPGRADE=1]"
 	@echo "make bench     speed and latency benchmarks (not part of make test)"
 
 # Installs the exact versions (and hashes) of requirements.lock, then steplab itself without
@@ -41,10 +41,12 @@ $(STAMP): $(LOCK) pyproject.toml
 	@touch $(STAMP)
 
 # Refresh requirements.lock from pyproject.toml (uv's resolver; hashes for every platform's wheels).
+# Keeps every pin that still fits; `make lock UPGRADE=1` moves everything to the newest versions.
 # Then run `make test`: tests/test_repo.py checks that environment.yml carries the same pins.
+UPGRADE ?=
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
-		--generate-hashes --no-emit-index-url --upgrade -o $(LOCK)
+		--generate-hashes --no-emit-index-url $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 venv: $(STAMP)
 
