@@ -182,8 +182,8 @@ class LinearRegression(_DataProblem):
         """Eq. 6.7 summed over the data points ``idx`` (all when ``None``; eq. 6.10)."""
         x, _ = self._xy(idx)
         r = self.residuals(phi, idx)
-        dL_dphi0 = np.sum(2 * r, axis=-1)                       # eq. 6.7
-        dL_dphi1 = np.sum(2 * r * x, axis=-1)                   # eq. 6.7
+        dL_dphi0 = 2 * np.sum(r, axis=-1)                       # eq. 6.7: sum_i 2 r_i
+        dL_dphi1 = 2 * (r @ x)                                  # eq. 6.7: sum_i 2 r_i x_i
         return np.stack([dL_dphi0, dL_dphi1], axis=-1)
 
     def hessian(self, phi=None):
