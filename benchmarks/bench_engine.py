@@ -191,7 +191,7 @@ def bench_gabor_surface(n=200):
     t_fast = median_time(lambda: problem.loss_grid(a, c), number=3, repeat=7)
     print(f"   {m} x {m} surface (figures, explorers): plain eqs. 6.8-6.9 {_fmt(t_plain)}; "
           f"loss_grid {_fmt(t_fast)}; ratio {t_plain / t_fast:5.1f}x "
-          "(budget of a whole explorer update: 30 ms)")
+          "(computed when a figure or explorer is built)")
     sin_t = median_time(lambda: np.sin(grid[..., 0, None] + 0.06 * grid[..., 1, None] * x),
                         number=3, repeat=5)
     print(f"   of which np.sin alone on the {n * n * len(x)} arguments takes {_fmt(sin_t)}")

@@ -255,10 +255,12 @@ class GaborRegression(_DataProblem):
         ``len(a) + len(b) * n`` distinct arguments instead of all ``len(a) * len(b) * n``, and
         ``rows`` rows are done at a time so the temporaries stay in cache.
 
-        Why it exists (measured on the 2-core course machine, one thread, under load): the
-        default 121 x 121 surface of every figure and explorer takes about 7 ms this way and
-        about 37 ms with the plain formula of :meth:`loss`, more than the 30 ms an explorer
-        control may take in all.
+        Why it exists (measured on the 2-core course machine, one thread, while other jobs
+        ran): the default 121 x 121 surface, computed whenever a Gabor figure (figs. 6.3-6.8)
+        or explorer is built, takes about 7 ms this way and about 37 ms with the plain formula
+        of :meth:`loss` (5x); a lesson builds several. ``benchmarks/bench_engine.py`` (section
+        4) prints both in one run. No threads: the surface is built once per figure, not on
+        every slider move.
         """
         a = V.array(phi0_values, "phi0_values").reshape(-1)
         c = V.array(phi1_values, "phi1_values").reshape(-1)
