@@ -271,7 +271,7 @@ def test_6_3_1_look_ahead_points():
 
 
 def test_6_3_1_goodfellow_form_is_the_same_recursion():
-    assert grab(S631, r"largest difference between the two trajectories: " + NUM, 1) < 1e-8
+    assert "the two trajectories agree to better than 1e-8: True" in out(S631)
 
 
 def test_6_3_1_figure_6_8_geometry():
@@ -422,12 +422,26 @@ def test_6_7_critical_points_include_the_books_global_minimum():
         assert gabor_loss([q0, q1]) == pytest.approx(ql, rel=0.02)
 
 
+def distances(name):
+    """The distances printed after ``name``; "<1e-12" (round-off) reads as 0."""
+    text = re.search(name + r"\s+distance to the optimum after each step: \[([^\]]*)\]", out(S67)).group(1)
+    return [0.0 if v == "<1e-12" else float(v) for v in text.split()]
+
+
 def test_6_7_newton_and_cg_on_a_quadratic():
-    newton = re.search(r"Newton\s+distance to the optimum after each step: (\[[^\]]*\])", out(S67)).group(1)
-    assert arr(newton)[0] < 1e-10                        # one Newton step solves a quadratic
-    for name in ("CG \\(Fletcher-Reeves\\)", "CG \\(Polak-Ribiere\\)"):
-        d = arr(re.search(name + r"\s+distance to the optimum after each step: (\[[^\]]*\])", out(S67)).group(1))
-        assert len(d) <= 2 and d[-1] < 1e-10             # at most P = 2 steps
+    assert distances("Newton") == [0.0]                  # one Newton step solves a quadratic
+    start = np.array([1.6, -0.5])
+    best = np.linalg.solve(LIN_H, -lin_grad(np.zeros(2)))
+    for name in ("CG \\(Fletcher-Reeves\\)", "CG \\(Polak-Ribiere\\)", "BFGS"):
+        d = distances(name)
+        assert len(d) == 2 and d[-1] == 0.0              # at most P = 2 steps
+        # the first step of each is an exact line search along -g (closed form on the quadratic)
+        assert d[0] == pytest.approx(np.linalg.norm(exact_line_search(start, 1)[1] - best), abs=5e-3)
+    gd = distances("gradient descent, alpha=0\\.02")
+    ref = [start]
+    for _ in range(3):
+        ref.append(ref[-1] - 0.02 * lin_grad(ref[-1]))
+    np.testing.assert_allclose(gd, [np.linalg.norm(r - best) for r in ref[1:]], atol=5e-3)
 
 
 def test_6_7_problem_6_11_hessian_size():
@@ -461,11 +475,17 @@ def test_6_8_sgd_diverges_exactly_where_alpha_exceeds_two_over_lambda_max():
 
 
 def test_6_8_ill_conditioned_gd_closed_form():
-    for kappa, gd, adam in grab_all(S68, r"kappa =\s+(\d+): GD \(alpha = 1\.9/kappa\) loss after 200 steps " + NUM + r";\s+Adam " + NUM):
-        a = 1.9 / kappa                                  # L = (phi0^2 + kappa phi1^2)/2 from (1, 1)
-        ref = 0.5 * (1 - a) ** 400 + 0.5 * kappa * (1 - a * kappa) ** 400
-        assert gd == pytest.approx(ref, rel=0.01)
-        assert adam < 1e-5
+    rows = re.findall(r"kappa =\s+(\d+): GD \(alpha = 1\.9/kappa\) loss after 200 steps (<1e-10|" + NUM
+                      + r");\s+Adam " + NUM, out(S68))
+    assert [int(r[0]) for r in rows] == [10, 100, 1000]
+    for kappa, gd, _, adam in rows:
+        a = 1.9 / int(kappa)                             # L = (phi0^2 + kappa phi1^2)/2 from (1, 1)
+        ref = 0.5 * (1 - a) ** 400 + 0.5 * int(kappa) * (1 - a * int(kappa)) ** 400
+        if gd == "<1e-10":
+            assert ref < 1e-10
+        else:
+            assert float(gd) == pytest.approx(ref, rel=0.01)
+        assert float(adam) < 1e-5
 
 
 def test_6_8_products_clipping_and_averaging():
@@ -509,12 +529,16 @@ def test_6_9_shuffling_beats_sorted_batches():
 
 def test_6_9_learning_rate_closed_form():
     # both Hessian eigenvalues equal lambda: the excess loss shrinks by (1 - f)^2 per step
-    rows = grab_all(S69, r"alpha = " + NUM + r" / lambda_max: excess loss " + NUM + r" -> " + NUM
-                    + r" after 20 steps; phi0 crossed its optimum (\d+) times")
+    rows = [(float(f), float(e0), None if e20 == "<1e-9" else float(e20), int(n)) for f, e0, e20, n in re.findall(
+        r"alpha = " + NUM + r" / lambda_max: excess loss " + NUM + r" -> (<1e-9|[-+\d.e]+)"
+        + r" after 20 steps; phi0 crossed its optimum (\d+) times", out(S69))]
     assert len(rows) == 4
     for f, e0, e20, flips in rows:
         ref = e0 * (1 - f) ** 40
-        assert e20 == pytest.approx(ref, rel=0.01, abs=1e-6)
+        if e20 is None:                                  # printed "<1e-9": round-off of a loss near 265
+            assert ref < 1e-9
+        else:
+            assert e20 == pytest.approx(ref, rel=0.01, abs=1e-6)
         assert flips == (19 if f > 1 else 0)            # overshoot flips the sign every step
     e0 = rows[0][1]
     # full batch of the batch-size cell: alpha = 0.2/39 on H = 2*39*I, 15 epochs of one step each
