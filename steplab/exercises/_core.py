@@ -48,6 +48,7 @@ class Code:
     evaluates it itself (with ``np`` and ``sl`` in scope) for the reference."""
 
     source: str
+    label: str = ""   # how messages name it (default: the source)
 
     def value(self):
         import steplab as sl
@@ -63,7 +64,7 @@ class Code:
         return self.source[4:self.source.index("(")].strip()
 
     def __repr__(self) -> str:
-        return self.name if self.source.startswith("def ") else self.source
+        return self.label or (self.name if self.source.startswith("def ") else self.source)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ class Check:
     unchanged: bool = True          # the function must not change its array arguments
     shape: bool = True              # the result must have the reference's shape
     driver: Code | None = None      # calls the function (e.g. a chain of steps): driver(fn)
+    raises: str | None = None       # the call must raise this exception (bad input)
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,10 @@ def judge(call: Call) -> str | None:
     """Trusted judgment of one call: None when it is right, else a message for the student."""
     check = call.check
     head = f"{check.fn}({describe_args(call.args)})"
+    if check.raises:
+        if call.error and call.error.startswith(f"raised {check.raises}"):
+            return None
+        return f"{head} should raise {check.raises} ({check.what or 'bad input'})"
     if call.error:
         return f"{head}: {call.error}"
     if call.values is None:
