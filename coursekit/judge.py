@@ -154,7 +154,7 @@ def prepare(part: Part, kdir: Path, seed: int | None = None) -> Request:
 def _read_result(path: Path) -> dict | str:
     """The kernel's result file as {key: array}; a string says why it cannot be used."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block
     except OSError:
         return "no result came back (the cell did not finish)"
     try:
