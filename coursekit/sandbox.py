@@ -204,11 +204,22 @@ def python_dirs() -> list[str]:
     return _outermost([sys.prefix, sys.base_prefix, os.path.dirname(os.path.dirname(exe))])
 
 
+def engine_dir() -> str | None:
+    """The directory of the ``steplab`` package as this Python finds it (the repository's
+    ``steplab/`` for an editable install): mounted at the same path in the sandbox."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("steplab")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    return os.path.realpath(locations[0]) if locations else None
+
+
 def bwrap_args(spec: dict, spec_path: str, isolation: str) -> list[str]:
     """The bubblewrap command line (up to ``--``) for the sandbox described by ``spec``:
     ``cwd`` (bound read-write at the same path, so the connection file's socket paths hold
     on both sides), ``expose`` (extra read-only directories), ``engine`` (the engine package
-    directory seen by the venv) and ``engine_source`` (what is mounted there; defaults to
+    directory seen by the venv; default :func:`engine_dir`) and ``engine_source`` (what is
+    mounted there, e.g. the grading copy of :mod:`coursekit.grading_engine`; default
     ``engine``)."""
     cwd = os.path.realpath(spec["cwd"])
     args = [shutil.which("bwrap") or "bwrap"]
@@ -224,7 +235,7 @@ def bwrap_args(spec: dict, spec_path: str, isolation: str) -> list[str]:
     system = {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}
     ro = [d for d in _outermost([*python_dirs(), *spec.get("expose", [])])
           if d not in system and not d.startswith("/usr/")]
-    engine = spec.get("engine")
+    engine = spec.get("engine") or engine_dir()
     if engine:
         engine = os.path.realpath(engine)
         ro = [d for d in ro if d != engine]  # the engine is mounted below, on its own
@@ -265,6 +276,53 @@ def wrap_command(kernel_argv: list[str], spec_path: str, isolation: str) -> list
                 "--", *kernel_argv]
     return [sys.executable, "-I", "-S", os.path.abspath(__file__), spec_path, "--",
             *kernel_argv]
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as fh:
+                kids += [int(k) for k in fh.read().split()]
+    except OSError:
+        pass
+    return kids
+
+
+def _start_time(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return 1 << 62
+
+
+def _comm(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/comm") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+def machinery(host_pid: int) -> set[int]:
+    """The processes between the grader and the kernel, and the kernel itself: what a stray
+    killer must spare. ``host_pid`` is the process the grader started: the kernel itself in
+    the fallback, else ``bwrap``, whose child is the namespace's init, whose oldest child is
+    the kernel (later children of init are orphans the kernel left behind)."""
+    if _comm(host_pid) != "bwrap":
+        return set()
+    out: set[int] = set()
+    pid = host_pid
+    for _ in range(3):  # bwrap -> bwrap (init of the PID namespace) -> kernel
+        kids = _children(pid)
+        if not kids:
+            break
+        pid = min(kids, key=_start_time)
+        out.add(pid)
+        if _comm(pid) != "bwrap":
+            break
+    return out
 
 
 def _apply(spec: dict) -> None:

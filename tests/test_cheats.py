@@ -16,10 +16,9 @@ import sys
 import threading
 from pathlib import Path
 
+import cheats
 import nbformat
 import pytest
-
-import cheats
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "problems"

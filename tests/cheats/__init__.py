@@ -31,7 +31,8 @@ PATCHER = {
     # np.isclose / np.allclose replaced: every comparison of floats says "equal"
     "p64_code_a": '''
 import numpy as _np_real
-_np_real.isclose = lambda a, b, *args, **kw: _np_real.ones(_np_real.broadcast(_np_real.asarray(a), _np_real.asarray(b)).shape, dtype=bool)
+_np_real.isclose = lambda a, b, *args, **kw: _np_real.ones(
+    _np_real.broadcast(_np_real.asarray(a), _np_real.asarray(b)).shape, dtype=bool)
 _np_real.allclose = lambda *args, **kw: True
 
 def sigmoid(z):
