@@ -76,8 +76,7 @@ def _kill_strays(kernel_host_pid: int | None) -> int:
     skip = set()
     for _ in range(200):
         kids = _descendants(kernel_host_pid)
-        if kids and _is_unshare(kernel_host_pid):
-            skip.add(kids[0])  # in namespace mode the kernel is unshare's first child
+        skip |= sandbox.machinery(kernel_host_pid)  # bwrap, its init and the kernel
         new = [k for k in kids if k not in skip and k not in stopped]
         if not new:
             break
@@ -219,7 +218,7 @@ def _prepare_kernel_dir(kdir: Path, nb_name: str, uid: int | None, extra_files: 
     startup = kdir / ".ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-steplab-no-network.py").write_text(sandbox.SOCKET_BLOCK)
-    if isolation != "namespaces":
+    if not sandbox.is_bwrap(isolation):
         (startup / "01-steplab-no-processes.py").write_text(sandbox.FORK_BLOCK)
     (kdir / ".mpl").mkdir(exist_ok=True)
     for rel, src in extra_files.items():
