@@ -18,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import collect, judge, sandbox
+from . import collect, grading_engine, judge, sandbox
 from .assemble import (
     _nbg,
     assemble,
@@ -122,6 +122,7 @@ def grade_submission(job: Job) -> dict:
     repo_root = Path(__file__).resolve().parents[1]
     hide = [str(course), str(repo_root), "/tmp", "/var/tmp", "/dev/shm", "/root", "/home"]
     expose: list[str] = []  # the sandbox mounts the Python environment and the engine
+    engine = str(grading_engine.build(job.assignment))  # without references, declarations
     taken: set[str] = set()
     try:
         for name, template in job.templates.items():
@@ -174,7 +175,8 @@ def grade_submission(job: Job) -> dict:
                 nbformat.write(student_view(nb), kdir / expected)
                 if uid is not None:
                     os.chown(kdir / expected, uid, uid)
-                session = _KernelSession(kdir, job.limits, job.isolation, uid, hide, expose)
+                session = _KernelSession(kdir, job.limits, job.isolation, uid, hide, expose,
+                                         engine_source=engine)
                 runs, exec_general = asyncio.run(_execute(run_nb, session, job.limits))
                 general += exec_general
                 for i, cell in enumerate(run_nb.cells):

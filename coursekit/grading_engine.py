@@ -13,9 +13,17 @@ simply not there: not through ``sl.Adam``, ``vars(sl)['Adam']``, ``importlib``, 
 helpers that only blocked definitions use (``_k_adam``, the arithmetic of ``Adam.step``) go
 with them. Everything else (the problems, data, plots, the other optimizers) is unchanged.
 
-Which names are blocked comes from the checks' declarations (their references); until those
-are available, :data:`BLOCKED` lists them per assignment. Copies are cached by a hash of the
-engine's files and of the blocked names. Nothing from the book: grading infrastructure.
+The declarations of the checks (``steplab/exercises/<assignment>.py``: inputs, references,
+hints) are left out of the copy, for every assignment; ``steplab/exercises/__init__.py`` and
+``_core.py`` stay, so ``from steplab.exercises import adam as ex`` still imports and any use
+of ``ex`` says it is not available while grading.
+
+Which names are blocked: the engine's reference implementations that the assignment's
+declarations use (:func:`declared_references`) together with :data:`BLOCKED`, the table of
+what each assignment asks students to write -- but only for assignments whose checks are
+declared (judged outside the kernel): where test cells still run in the kernel, they need
+the references. Copies are cached by a hash of the engine's files and of the blocked names.
+Nothing from the book: grading infrastructure.
 """
 
 from __future__ import annotations
@@ -53,12 +61,50 @@ BLOCKED: dict[str, tuple[str, ...]] = {
 
 _STUB_HELPER = "_steplab_not_available"
 
+#: the package of the checks' declarations inside the engine; only these files of it stay
+DECLARATIONS, DECLARATIONS_KEEP = "exercises", ("__init__.py", "_core.py")
+
+
+def is_declared(assignment: str, engine_dir: Path = ENGINE_DIR) -> bool:
+    """True when ``assignment``'s checks are declared as data (judged by the grader)."""
+    return (Path(engine_dir) / DECLARATIONS / f"{assignment}.py").is_file()
+
+
+def declared_references(assignment: str, engine_dir: Path = ENGINE_DIR) -> tuple[str, ...]:
+    """The engine's reference implementations (``"optimizers.Adam"``) that the declarations
+    of ``assignment`` use: ``sl.X`` / ``steplab.X`` / ``from steplab.m import X`` in their
+    code (strings such as ``Code(...)`` inputs do not count), kept when ``X`` is an
+    optimizer, the training loop, a schedule, a line search or a curvature routine."""
+    path = Path(engine_dir) / DECLARATIONS / f"{assignment}.py"
+    if not path.is_file():
+        return ()
+    import importlib
+
+    from .assemble import ENGINE_MODULES, engine_names
+
+    tree = ast.parse(path.read_text())
+    used = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+            and isinstance(n.value, ast.Name) and n.value.id in ("sl", "steplab")}
+    used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+             and (n.module or "").startswith("steplab") for a in n.names}
+    out = []
+    for name in sorted(used & engine_names()):
+        for mod in ENGINE_MODULES:
+            if getattr(importlib.import_module(mod), name, None) is not None and \
+                    getattr(getattr(importlib.import_module(mod), name), "__module__", "") == mod:
+                out.append(f"{mod.split('.', 1)[1]}.{name}")
+                break
+    return tuple(out)
+
 
 def blocked_for(assignment: str, declared=None) -> tuple[str, ...]:
-    """The blocked names for ``assignment``: ``declared`` (from the checks' declarations:
-    ``"steplab.optimizers.Adam"`` or ``"optimizers.Adam"``) when given, else :data:`BLOCKED`.
-    """
-    names = declared if declared is not None else BLOCKED.get(assignment, ())
+    """The blocked names for ``assignment`` (``"steplab.optimizers.Adam"`` or
+    ``"optimizers.Adam"``): ``declared`` when given, else, for an assignment whose checks are
+    declared, :func:`declared_references` and :data:`BLOCKED`; else none."""
+    if declared is None:
+        declared = (*declared_references(assignment), *BLOCKED.get(assignment, ())) \
+            if is_declared(assignment) else ()
+    names = declared
     out = []
     for n in names:
         n = n[len("steplab."):] if n.startswith("steplab.") else n
@@ -184,6 +230,11 @@ def build(assignment: str, blocked=None, *, engine_dir: Path = ENGINE_DIR,
     try:
         out = work / engine_dir.name
         shutil.copytree(engine_dir, out, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        decl = out / DECLARATIONS
+        if decl.is_dir():  # the checks' declarations stay with the grader
+            for p in decl.iterdir():
+                if p.name not in DECLARATIONS_KEEP:
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
         init_source = (engine_dir / "__init__.py").read_text()
         by_module: dict[str, set[str]] = {}
         for n in names:

@@ -170,9 +170,10 @@ class _KernelSession:
     """A sandboxed kernel with a working directory that holds only the student's files."""
 
     def __init__(self, kdir: Path, limits: Limits, isolation: str, uid: int | None,
-                 hide: list[str], expose: list[str]):
+                 hide: list[str], expose: list[str], engine_source: str | None = None):
         self.kdir, self.limits, self.isolation = kdir, limits, isolation
         self.uid, self.hide, self.expose = uid, hide, expose
+        self.engine_source = engine_source  # the grading copy of steplab (grading_engine)
 
     def kernel_manager(self):
         from jupyter_client.manager import AsyncKernelManager
@@ -188,6 +189,7 @@ class _KernelSession:
         lim = self.limits
         spec = {"isolation": self.isolation, "cwd": str(self.kdir), "env": env,
                 "hide": self.hide, "expose": self.expose, "uid": self.uid, "gid": self.uid,
+                "engine_source": self.engine_source,
                 "limits": {"as": lim.memory_mb * 2**20, "nproc": lim.nproc,
                            "fsize": lim.fsize_mb * 2**20, "nofile": lim.nofile,
                            "cpu": int(lim.timeout + 30)}}

@@ -353,7 +353,11 @@ def main(argv: list[str]) -> None:
     with open(argv[0]) as fh:
         spec = json.load(fh)
     _apply(spec)
-    os.execve(argv[2], argv[2:], spec["env"])
+    env = dict(spec["env"])
+    if spec.get("engine_source") and not os.path.exists(f"{INSIDE}/spec.json"):
+        # the fallback cannot mount the grading copy of the engine: it goes first on the path
+        env["PYTHONPATH"] = os.path.dirname(spec["engine_source"])
+    os.execve(argv[2], argv[2:], env)
 
 
 if __name__ == "__main__":
