@@ -216,6 +216,7 @@ ways = {
     "kernel": lambda: sl.optimizers._k_adam,
     "AdamW": lambda: sl.AdamW(alpha=0.1, weight_decay=0.0),
     "sys.modules": lambda: sys.modules["steplab.optimizers"].__dict__["Adam"](alpha=0.1),
+    "declarations": lambda: __import__("steplab.exercises", fromlist=["adam"]).adam.PARTS,
 }
 out = {}
 for name, way in ways.items():
@@ -248,8 +249,13 @@ def test_grading_copy_has_no_reference(tmp_path):
                 "sys.modules"):
         assert out[way] == f"NotImplementedError: {message}", (way, out[way])
     assert "not available while grading adam" in out["kernel"]
+    assert "not available while grading" in out["declarations"], out["declarations"]
     assert "steplab.AdamW is not available while grading adam" in out["AdamW"]
     assert out["source has the update"] is False
+    # the checks' declarations stay with the grader; the package itself still imports
+    assert not list((copy / "exercises").glob("adam.py")), "declarations leaked into the copy"
+    assert sorted(p.name for p in (copy / "exercises").glob("*.py")) == ["__init__.py",
+                                                                          "_core.py"]
     # the real engine is untouched
     import steplab
 
