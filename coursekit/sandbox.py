@@ -56,7 +56,7 @@ LABELS = {BWRAP_ROOT: "bubblewrap (root)", BWRAP_USERNS: "bubblewrap (user names
           RLIMITS: "fallback: rlimits only"}
 
 #: size of the kernel's private /tmp and /dev/shm (each a tmpfs in memory)
-TMP_BYTES = str(256 * 2**20)
+TMP_BYTES = str(64 * 2**20)
 
 #: where the launcher script and its spec appear inside the sandbox
 INSIDE = "/run/steplab-sandbox"
@@ -354,7 +354,7 @@ def main(argv: list[str]) -> None:
         spec = json.load(fh)
     _apply(spec)
     env = dict(spec["env"])
-    if spec.get("engine_source") and not os.path.exists(f"{INSIDE}/spec.json"):
+    if spec.get("engine_source") and not is_bwrap(spec.get("isolation", RLIMITS)):
         # the fallback cannot mount the grading copy of the engine: it goes first on the path
         env["PYTHONPATH"] = os.path.dirname(spec["engine_source"])
     os.execve(argv[2], argv[2:], env)
