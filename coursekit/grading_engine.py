@@ -222,9 +222,12 @@ def build(assignment: str, blocked=None, *, engine_dir: Path = ENGINE_DIR,
     engine_dir = Path(engine_dir).resolve()
     root = Path(cache) if cache is not None else default_cache()
     target = root / f"{assignment}-{_digest(engine_dir, names, assignment)}" / engine_dir.name
+    root.mkdir(parents=True, exist_ok=True)
+    if root.is_symlink() or root.lstat().st_uid != os.geteuid():
+        raise RuntimeError(f"the grading-engine cache {root} belongs to another user (or is a "
+                           "link): remove it, or set STEPLAB_GRADING_CACHE to a folder of yours")
     if target.is_dir():
         return target
-    root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o755)
     work = Path(tempfile.mkdtemp(prefix=".build-", dir=root))
     try:

@@ -134,13 +134,23 @@ def test_the_class_has_at_least_15_techniques():
     assert cheats.technique_count() >= 15
 
 
+def _sandboxed() -> bool:
+    from coursekit import sandbox
+
+    return sandbox.is_bwrap(sandbox.detect_isolation())
+
+
 @pytest.mark.parametrize("student", sorted(cheats.STUDENTS))
 def test_cheats_score_zero(graded, student):
+    """Every technique scores 0; in the rlimits fallback (no bubblewrap) those that read or
+    write the machine's files are left out: only the sandbox stops them."""
     spec = cheats.STUDENTS[student]
     a = spec["assignment"]
     row = graded["rows"][a, student]
-    got = {t: float(row[f"{a}:{t}"] or 0) for t in spec["cheats"]}
-    assert got == {t: 0.0 for t in spec["cheats"]}, \
+    parts = [t for t in spec["cheats"]
+             if _sandboxed() or (student, t) not in cheats.NEEDS_SANDBOX]
+    got = {t: float(row[f"{a}:{t}"] or 0) for t in parts}
+    assert got == {t: 0.0 for t in parts}, \
         {t: (got[t], spec["cheats"][t]) for t in got if got[t]}
 
 
@@ -154,6 +164,8 @@ def test_honest_parts_keep_full_points(graded, student):
 
 
 def test_no_results_file_was_touched(graded):
+    if not _sandboxed():
+        pytest.skip("without bubblewrap the kernel can write the grader's files")
     course = graded["course"]
     for path in course.rglob("*"):
         if path.is_file() and path.suffix in (".csv", ".ipynb", ".html", ".txt", ".db"):

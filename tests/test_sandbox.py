@@ -302,3 +302,12 @@ def test_grading_copy_mounted_in_the_sandbox(tmp_path, listener):
     assert first == "steplab.Adam is not available while grading adam: write your own"
     assert count == "0"
     shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the folder to another user")
+def test_cache_of_another_user_is_refused(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.chown(cache, 54321, 54321)
+    with pytest.raises(RuntimeError, match="belongs to another user"):
+        grading_engine.build("adam", cache=cache)

@@ -586,3 +586,9 @@ STUDENTS = {
 def technique_count() -> int:
     """Distinct techniques in the class (the hook counts once)."""
     return len({t for s in STUDENTS.values() for t in s["cheats"].values()})
+
+
+#: techniques that only the bubblewrap sandbox stops (they read or write the grading machine's
+#: files); in the rlimits fallback the grader cannot promise 0 for them
+NEEDS_SANDBOX = {("burglar", t) for t in STUDENTS["burglar"]["cheats"]} | \
+    {("saboteur", "test_linear_grad")}
