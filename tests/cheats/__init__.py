@@ -15,7 +15,9 @@ the grading machine that serves correct answers) and ``{COURSE}`` (the course di
 which a student could learn from an error message).
 
 The techniques are written against what a student can see: the published notebooks, the
-engine, the course repository's tests and declarations; none reads the grader's code.
+engine, the course repository's tests and declarations; none reads the grader's code. What
+they write stays inside the test's course and the grader's work folder of the submission, so
+that even without a sandbox (the rlimits fallback, as root) a test run damages nothing else.
 """
 
 from __future__ import annotations
@@ -405,7 +407,7 @@ import os as _os
 def _vandalise():
     for pattern in ("{COURSE}/gradebook.db", "{COURSE}/reports/**/*.csv",
                     "{COURSE}/autograded/**/*.ipynb", "{COURSE}/feedback/**/*.html",
-                    "../*", "../../*", "*.ipynb"):
+                    "../*", "*.ipynb"):  # never above its own work folder
         for path in _glob.glob(pattern, recursive=True):
             try:
                 with open(path, "a") as fh:
