@@ -10,7 +10,6 @@ import json
 import os
 import shutil
 import signal
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import collect, judge
+from . import collect, grading_engine, judge, sandbox
 from .assemble import (
     _nbg,
     assemble,
@@ -118,12 +117,12 @@ def grade_submission(job: Job) -> dict:
     course = Path(job.course)
     result = {"student": job.student, "timestamp": job.timestamp, "notebooks": {},
               "problems": [], "flags": [], "status": "graded"}
-    uid = (100000 + os.getpid() % 60000) if job.isolation == "namespaces" else None
+    uid = (100000 + os.getpid() % 60000) if sandbox.drops_root(job.isolation) else None
     work = Path(tempfile.mkdtemp(prefix="steplab-ag-"))
     repo_root = Path(__file__).resolve().parents[1]
     hide = [str(course), str(repo_root), "/tmp", "/var/tmp", "/dev/shm", "/root", "/home"]
-    expose = [sys.prefix, sys.base_prefix, str(Path(sys.executable).resolve().parents[1]),
-              _ENGINE_DIR, str(Path(__file__).resolve().parent)]
+    expose: list[str] = []  # the sandbox mounts the Python environment and the engine
+    engine = str(grading_engine.build(job.assignment))  # without references, declarations
     taken: set[str] = set()
     try:
         for name, template in job.templates.items():
@@ -179,7 +178,8 @@ def grade_submission(job: Job) -> dict:
                 nbformat.write(student_view(nb), kdir / expected)
                 if uid is not None:
                     os.chown(kdir / expected, uid, uid)
-                session = _KernelSession(kdir, job.limits, job.isolation, uid, hide, expose)
+                session = _KernelSession(kdir, job.limits, job.isolation, uid, hide, expose,
+                                         engine_source=engine)
                 runs, exec_general = asyncio.run(_execute(run_nb, session, job.limits))
                 general += exec_general
                 for i, cell in enumerate(run_nb.cells):

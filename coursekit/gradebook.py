@@ -11,6 +11,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from . import sandbox
 from .assemble import _nbg
 
 
@@ -164,7 +165,7 @@ def summary_text(assignment, results, rows, columns, isolation, limits) -> str:
     flagged = [r for r in results if r.get("flags")]
     manual = [r["student"] for r in rows if r.get("needs_manual_grade")]
     lines = [f"assignment: {assignment}", f"submissions graded: {n}",
-             f"sandbox: {isolation}; limits: {limits.describe()}"]
+             f"sandbox: {isolation} ({sandbox.label(isolation)}); limits: {limits.describe()}"]
     if rows:
         auto = [r["autograded"] for r in rows]
         lines.append(f"autograded score: mean {sum(auto) / len(auto):.2f} of "

@@ -76,8 +76,7 @@ def _kill_strays(kernel_host_pid: int | None) -> int:
     skip = set()
     for _ in range(200):
         kids = _descendants(kernel_host_pid)
-        if kids and _is_unshare(kernel_host_pid):
-            skip.add(kids[0])  # in namespace mode the kernel is unshare's first child
+        skip |= sandbox.machinery(kernel_host_pid)  # bwrap, its init and the kernel
         new = [k for k in kids if k not in skip and k not in stopped]
         if not new:
             break
@@ -171,9 +170,10 @@ class _KernelSession:
     """A sandboxed kernel with a working directory that holds only the student's files."""
 
     def __init__(self, kdir: Path, limits: Limits, isolation: str, uid: int | None,
-                 hide: list[str], expose: list[str]):
+                 hide: list[str], expose: list[str], engine_source: str | None = None):
         self.kdir, self.limits, self.isolation = kdir, limits, isolation
         self.uid, self.hide, self.expose = uid, hide, expose
+        self.engine_source = engine_source  # the grading copy of steplab (grading_engine)
 
     def kernel_manager(self):
         from jupyter_client.manager import AsyncKernelManager
@@ -189,6 +189,7 @@ class _KernelSession:
         lim = self.limits
         spec = {"isolation": self.isolation, "cwd": str(self.kdir), "env": env,
                 "hide": self.hide, "expose": self.expose, "uid": self.uid, "gid": self.uid,
+                "engine_source": self.engine_source,
                 "limits": {"as": lim.memory_mb * 2**20, "nproc": lim.nproc,
                            "fsize": lim.fsize_mb * 2**20, "nofile": lim.nofile,
                            "cpu": int(lim.timeout + 30)}}
@@ -219,7 +220,7 @@ def _prepare_kernel_dir(kdir: Path, nb_name: str, uid: int | None, extra_files: 
     startup = kdir / ".ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-steplab-no-network.py").write_text(sandbox.SOCKET_BLOCK)
-    if isolation != "namespaces":
+    if not sandbox.is_bwrap(isolation):
         (startup / "01-steplab-no-processes.py").write_text(sandbox.FORK_BLOCK)
     (kdir / ".mpl").mkdir(exist_ok=True)
     for rel, src in extra_files.items():

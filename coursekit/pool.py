@@ -208,7 +208,7 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
                     limits, isolation, forbidden, release_files, s.notes, mpl_cache)
                 for s in subs]
         log(f"autograde {assignment}: {len(jobs)} submission(s), {workers} worker(s), "
-            f"sandbox: {isolation} ({limits.describe()})")
+            f"sandbox: {sandbox.label(isolation)} ({limits.describe()})")
         if jobs:
             results = _run_pool(jobs, workers, limits, progress, tmp,
                                 on_started=open_gradebook, on_result=on_result)
