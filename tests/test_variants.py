@@ -108,7 +108,8 @@ def record(a: str, expect: dict, got: dict) -> None:
         import json
 
         Path(out).mkdir(parents=True, exist_ok=True)
-        data = {s: {"lost_expected": sorted(expect[s]), "scores": got[s]} for s in expect}
+        data = {s: {"correct": not s.startswith("wrong"), "lost_expected": sorted(expect[s]),
+                    "scores": got[s]} for s in expect}
         (Path(out) / f"{a}.json").write_text(json.dumps(data, indent=1))
 
 
@@ -144,3 +145,31 @@ def test_variants_cover_every_part(assignment):
         wrong = [k[gid] for k in mod.WRONG.values() if gid in k]
         assert len(correct) >= 3 and len(wrong) >= 2, gid
         assert len(set(correct + wrong)) == len(correct) + len(wrong), gid
+
+
+def table(results_dir) -> str:
+    """Per assignment and part: correct answers scoring full / all correct answers, and wrong
+    answers scoring less / all wrong answers, from the JSON that VARIANTS_RESULTS keeps.
+    ``python tests/test_variants.py <dir>`` prints it (for the issue's closing note)."""
+    import json
+
+    lines = ["| assignment | part | correct: full | wrong: less |", "|---|---|---|---|"]
+    for path in sorted(Path(results_dir).glob("*.json")):
+        data = json.loads(path.read_text())
+        parts = sorted({p for s in data.values() for p in s["scores"]})
+        for part in parts:
+            ok = n_ok = caught = n_wrong = 0
+            for student, s in data.items():
+                score, top = s["scores"][part]
+                if part in s["lost_expected"]:
+                    n_wrong += 1
+                    caught += score < top
+                elif s["correct"]:
+                    n_ok += 1
+                    ok += score >= top
+            lines.append(f"| {path.stem} | {part} | {ok}/{n_ok} | {caught}/{n_wrong} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(table(sys.argv[1]))
