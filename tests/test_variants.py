@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,7 @@ def mismatches(expect: dict, got: dict, course: Path, a: str) -> list:
     return bad
 
 
-def record(a: str, expect: dict, got: dict) -> None:
+def record(a: str, expect: dict, got: dict, seconds: float) -> None:
     """With VARIANTS_RESULTS=<dir>, keep the scores as JSON (for the closing table of issue 13)."""
     out = os.environ.get("VARIANTS_RESULTS")
     if out:
@@ -110,6 +111,7 @@ def record(a: str, expect: dict, got: dict) -> None:
         Path(out).mkdir(parents=True, exist_ok=True)
         data = {s: {"correct": not s.startswith("wrong"), "lost_expected": sorted(expect[s]),
                     "scores": got[s]} for s in expect}
+        data["_seconds"] = seconds
         (Path(out) / f"{a}.json").write_text(json.dumps(data, indent=1))
 
 
@@ -117,13 +119,15 @@ def record(a: str, expect: dict, got: dict) -> None:
 def test_every_correct_answer_full_every_wrong_one_less(tmp_path, assignment):
     course = tmp_path / "course"
     expect = make_class(course, assignment)
+    t0 = time.monotonic()
     done = grade(course, assignment)
+    seconds = time.monotonic() - t0
     assert done.returncode == 0, done.stderr[-3000:]
     got = scores(course, assignment, expect)
     parts = {p for s in got.values() for p in s}
     mod = variants.load(assignment)
     assert parts == set(mod.PARTS.values()), "tests/variants must cover every autograded part"
-    record(assignment, expect, got)
+    record(assignment, expect, got, seconds)
     bad = mismatches(expect, got, course, assignment)
     assert not bad, f"{len(bad)} unfair or blind grade(s):\n" + "\n".join(bad)
 
@@ -156,6 +160,7 @@ def table(results_dir) -> str:
     lines = ["| assignment | part | correct: full | wrong: less |", "|---|---|---|---|"]
     for path in sorted(Path(results_dir).glob("*.json")):
         data = json.loads(path.read_text())
+        data.pop("_seconds", None)
         parts = sorted({p for s in data.values() for p in s["scores"]})
         for part in parts:
             ok = n_ok = caught = n_wrong = 0
