@@ -32,6 +32,7 @@ a finite-difference step), zero otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -48,6 +49,7 @@ class Code:
     evaluates it itself (with ``np`` and ``sl`` in scope) for the reference."""
 
     source: str
+    label: str = ""   # how messages name it (default: the source)
 
     def value(self):
         import steplab as sl
@@ -63,7 +65,7 @@ class Code:
         return self.source[4:self.source.index("(")].strip()
 
     def __repr__(self) -> str:
-        return self.name if self.source.startswith("def ") else self.source
+        return self.label or (self.name if self.source.startswith("def ") else self.source)
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class Check:
     unchanged: bool = True          # the function must not change its array arguments
     shape: bool = True              # the result must have the reference's shape
     driver: Code | None = None      # calls the function (e.g. a chain of steps): driver(fn)
+    raises: str | None = None       # the call must raise this exception (bad input)
+    also: tuple = ()                # other references that are right too (two readings)
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,10 @@ def judge(call: Call) -> str | None:
     """Trusted judgment of one call: None when it is right, else a message for the student."""
     check = call.check
     head = f"{check.fn}({describe_args(call.args)})"
+    if check.raises:
+        if call.error and call.error.startswith(f"raised {check.raises}"):
+            return None
+        return f"{head} should raise {check.raises} ({check.what or 'bad input'})"
     if call.error:
         return f"{head}: {call.error}"
     if call.values is None:
@@ -233,6 +241,10 @@ def judge(call: Call) -> str | None:
         return f"{head} returned something that is not plain numbers: {exc}"
     ref = reference_values(check, call.args)
     diff = compare(check, got, ref)
+    for other in check.also if diff is not None else ():
+        alt = dataclasses.replace(check, reference=other, also=())
+        if compare(alt, got, reference_values(alt, call.args)) is None:
+            diff = None
     if diff is None and check.unchanged and call.changed:
         names = ", ".join(f"argument {i + 1}" for i in call.changed)
         return f"{head} changed its input in place ({names}); return a new array instead"

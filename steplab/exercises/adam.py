@@ -79,8 +79,8 @@ def _state_args(rng):  # a later Adam step: state from earlier steps, this step'
             float(rng.uniform(0.9, 0.999)), 1e-8)
 
 
-_BIAS_HINT = Hint("the step is missing the bias correction of eq. 6.16 (m_hat = m / (1 - beta**t), "
-                  "v_hat = v / (1 - gamma**t))", matches(_adam_uncorrected))
+_BIAS_HINT = Hint("the step is missing the bias correction of eq. 6.16: divide m by (1 - beta**t) "
+                  "and v by (1 - gamma**t) before eq. 6.17", matches(_adam_uncorrected))
 _T_HINT = Hint("t counts steps from 1: in the first step t = 1, so the correction divides by "
                "1 - beta**1 (you used t + 1)", matches(_adam_t_plus_one))
 _SWAP_HINT = Hint("beta belongs to m and gamma to v in eq. 6.15", matches(_adam_swapped, output=1))
@@ -115,8 +115,8 @@ def _trajectory(grad_fn, phi0, steps, alpha, beta=0.9, gamma=0.999, epsilon=1e-8
 _FIG69 = Code("sl.Function(lambda p: 1 - np.exp(-2 * p[..., 1] ** 2) * np.exp(-(p[..., 0] - 0.7) "
               "** 2 / 8), grad=lambda p: np.stack([(p[..., 0] - 0.7) / 4 * np.exp(-2 * p[..., 1] "
               "** 2) * np.exp(-(p[..., 0] - 0.7) ** 2 / 8), 4 * p[..., 1] * np.exp(-2 * p[..., 1] "
-              "** 2) * np.exp(-(p[..., 0] - 0.7) ** 2 / 8)], axis=-1), P=2).grad")
-_GABOR = Code("sl.GaborRegression(*sl.data.gabor()).grad")
+              "** 2) * np.exp(-(p[..., 0] - 0.7) ** 2 / 8)], axis=-1), P=2).grad", label='fig69.grad')
+_GABOR = Code("sl.GaborRegression(*sl.data.gabor()).grad", label="the Gabor model's grad")
 _TRAJ_HINT = Hint("phi0 first, shape (steps + 1, P); m and v start at zeros, t runs from 1",
                   lambda a, g, r: g[0].shape != r[0].shape)
 

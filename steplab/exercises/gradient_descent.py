@@ -78,7 +78,7 @@ def _gd_step_up(phi, grad, alpha):
     return phi + alpha * grad
 
 
-_REF_STEP = Code("lambda phi, g, alpha: phi - alpha * g")
+_REF_STEP = Code("lambda phi, g, alpha: phi - alpha * g", label="the test's step")
 _GABOR = "sl.GaborRegression(*sl.data.gabor()).grad"
 
 PARTS = bind([

@@ -77,12 +77,13 @@ def _compare(problem, phi0, alpha, beta, steps, threshold):  # eq. 6.3 and eq. 6
 
 _SLIP = Hint("phi_new must use the NEW momentum: phi_new = phi - alpha * m_new with m_new from "
              "eq. 6.11", matches(_old_m))
-_DAMP = Hint("eq. 6.11 weights the gradient by (1 - beta): m_new = beta * m + (1 - beta) * g",
+_DAMP = Hint("the factor of the momentum update is missing: eq. 6.11 weights the gradient by "
+             "(1 - beta), m_new = beta * m + (1 - beta) * g",
              matches(_no_damping, output=1))
 _REF_STEP = Code("lambda phi, m, g, alpha, beta: (phi - alpha * (beta * m + (1 - beta) * g), "
-                 "beta * m + (1 - beta) * g)")
-_LIN = Code("sl.LinearRegression(*sl.data.linear_regression()).grad")
-_GAB = Code("sl.GaborRegression(*sl.data.gabor()).grad")
+                 "beta * m + (1 - beta) * g)", label="the test's step")
+_LIN = Code("sl.LinearRegression(*sl.data.linear_regression()).grad", label='lin.grad')
+_GAB = Code("sl.GaborRegression(*sl.data.gabor()).grad", label="the Gabor model's grad")
 _CHAIN = Code('''def _sl_momentum_chain(step):
     grad = sl.GaborRegression(*sl.data.gabor()).grad
 
