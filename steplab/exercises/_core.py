@@ -96,6 +96,7 @@ class Check:
     driver: Code | None = None      # calls the function (e.g. a chain of steps): driver(fn)
     raises: str | None = None       # the call must raise this exception (bad input)
     also: tuple = ()                # other references that are right too (two readings)
+    atol: float = 0.0               # the stated accuracy of the method (a search's tol)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def tolerance(ref: np.ndarray, check: Check) -> np.ndarray:
     rtol = 64 * check.ops * UNIT_ROUNDOFF + check.method_rtol
     ref = np.abs(np.asarray(ref, dtype=float))
     scale = max(1.0, float(np.max(ref))) if ref.size else 1.0
-    return rtol * ref + rtol * scale
+    return rtol * ref + rtol * scale + check.atol
 
 
 def _fmt(x, digits: int = 6) -> str:
