@@ -143,10 +143,8 @@ def test_variants_cover_every_part(assignment):
     tests = [_nb.grade_id(c) for c in _nb.grade_code_cells(release)]
     assert sorted(mod.PARTS.values()) == sorted(tests)
     assert set(mod.PARTS) <= set(_nb.solution_ids(release))
-    kinds = variants.correct_kinds(mod)
     for gid in mod.PARTS:
-        correct = [k[gid] for k in kinds.values() if gid in k]
-        wrong = [k[gid] for k in mod.WRONG.values() if gid in k]
+        correct, wrong = variants.written(mod, gid)
         assert len(correct) >= 3 and len(wrong) >= 2, gid
         assert len(set(correct + wrong)) == len(correct) + len(wrong), gid
 

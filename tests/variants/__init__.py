@@ -80,11 +80,19 @@ def load(assignment: str):
 
 
 def correct_kinds(mod) -> dict:
-    """kind -> answers, the written kinds plus the two derived ones."""
-    kinds = dict(mod.CORRECT)
+    """kind -> answers to every part: the written kinds (a kind that answers only some parts
+    in its own way takes kind A's answers for the others) plus the two derived ones."""
+    kinds = {k: {**mod.CORRECT["A"], **answers} for k, answers in mod.CORRECT.items()}
     kinds["decorated"] = {gid: decorated(src) for gid, src in mod.CORRECT["B"].items()}
     kinds["star_args"] = {gid: star_args(src) for gid, src in mod.CORRECT["A"].items()}
     return kinds
+
+
+def written(mod, gid: str) -> tuple:
+    """(correct sources, wrong sources) of one part: every distinct way it is answered."""
+    correct = [k[gid] for k in mod.CORRECT.values() if gid in k]
+    correct += [decorated(mod.CORRECT["B"][gid]), star_args(mod.CORRECT["A"][gid])]
+    return correct, [k[gid] for k in mod.WRONG.values() if gid in k]
 
 
 def wrong_students(mod) -> dict:

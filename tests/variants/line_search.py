@@ -1,8 +1,7 @@
 """Answers for the line_search assignment (UDL notes and fig. 6.10), from its task text.
 
-The task states which bracketing rule it wants (keep the lowest of the four points with its
-neighbours); the figure caption's rule (compare L[b] with L[c] only) differs when an end point
-is lowest, so under this task it is a wrong answer (kind wrong2 of ``ls_bracket_step``).
+The task accepts both readings of fig. 6.10: the lowest of the four points with its neighbours
+(kinds A and B) and the caption's rule, which compares L[b] with L[c] only (kind C).
 """
 
 from variants import mutate
@@ -124,15 +123,8 @@ WRONG = {
         .replace("    path = [theta]\n", "    path = [theta]\n    direction = prob.grad(theta)\n"),
     },
     "wrong2": {
-        "ls_bracket_step": '''
-def bracket_step(f, a, b, c, d):
-    # the rule of the figure caption: compare the interior points only
-    if f(b) < f(c):
-        a, d = a, c
-    else:
-        a, d = b, d
-    return a, a + (d - a) / 3, a + 2 * (d - a) / 3, d
-''',
+        "ls_bracket_step": mutate(A["ls_bracket_step"], "float(lo + width / 3), float(lo + 2 * width / 3)",
+                                  "float(lo + 0.382 * width), float(lo + 0.618 * width)"),
         "ls_bracket_search": mutate(A["ls_bracket_search"], "float((lo + hi) / 2)",
                                     "float(lo + hi / 2)"),
         "ls_iterations": mutate(A["ls_iterations"], "(2 / 3) ** k", "(1 / 3) ** k"),
@@ -141,4 +133,16 @@ def bracket_step(f, a, b, c, d):
     },
 }
 
-CORRECT = {"A": A, "B": B}
+C = {
+    "ls_bracket_step": '''
+def bracket_step(f, a, b, c, d):
+    # the rule of the figure caption: compare the interior points only
+    if f(b) < f(c):
+        a, d = a, c
+    else:
+        a, d = b, d
+    return a, a + (d - a) / 3, a + 2 * (d - a) / 3, d
+''',
+}
+
+CORRECT = {"A": A, "B": B, "C": C}
