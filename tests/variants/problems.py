@@ -2,7 +2,9 @@
 book. Problem 6.6's answers were worked out from the functions drawn in the notebook: (a) is
 convex with a flat bottom (point 1 on it), (b) has minima at -1 (local) and 2 (global) and a
 maximum at 0.3, (c) has an inflection point at 0 and its global minimum at 1. Kind B answers
-problem 6.5 with the subgradient 1/2 at the ReLU kink, which the task allows."""
+problem 6.5 with the subgradient 1/2 at the ReLU kink, which the task allows. Problems 6.9 and
+6.10 follow the conventions of the sgd and momentum assignments (epochs as a float, weights
+newest first); the wrong kinds include the other conventions (completed epochs, oldest first)."""
 
 from variants import mutate
 
@@ -162,12 +164,12 @@ def epochs_trained(n_iter, N, B):
     if not 1 <= B <= N:
         raise ValueError(f"batch_size must be between 1 and n = {N}, got {B}")
     per_epoch = -(-N // B)
-    return n_iter // per_epoch
+    return n_iter / per_epoch
 ''',
     "p610_code": '''
 def momentum_weights(mu, T):
     k = np.arange(T)
-    return (1 - mu) * mu ** (T - 1 - k)
+    return (1 - mu) * mu ** k
 ''',
     "p611_code": '''
 def hessian_memory(n_params, nbytes=8):
@@ -360,16 +362,16 @@ import math
 def epochs_trained(iterations, n, batch_size):
     if batch_size < 1 or batch_size > n:
         raise ValueError("batch_size must be between 1 and n")
-    return int(iterations / math.ceil(n / batch_size))
+    return float(iterations) / math.ceil(n / batch_size)
 ''',
     "p610_code": '''
 def momentum_weights(beta, t):
-    # unroll m_{k+1} = beta m_k + (1 - beta) g_k: every later step multiplies by beta
-    w = np.zeros(t)
-    for k in range(t):
-        w = beta * w
-        w[k] = 1 - beta
-    return w
+    # unroll m_{k+1} = beta m_k + (1 - beta) g_k: each new step puts its gradient in front with
+    # weight 1 - beta and multiplies the older weights by beta
+    weights = []
+    for _ in range(t):
+        weights = [1 - beta] + [beta * w for w in weights]
+    return np.array(weights, dtype=float)
 ''',
     "p611_code": '''
 def hessian_memory(P, bytes_per_entry=8):
@@ -405,8 +407,8 @@ WRONG = {
         "p67_code_c": mutate(A["p67_code_c"], "(1 - mu) * (M @ theta)", "(M @ theta)"),
         "p68_code_a": mutate(A["p68_code_a"], "range(n)", "range(n - 1)"),
         "p68_code_b": mutate(A["p68_code_b"], "2.0 / lams.max()", "1.0 / lams.max()"),
-        "p69_code": mutate(A["p69_code"], "n_iter // per_epoch", "n_iter / per_epoch"),
-        "p610_code": mutate(A["p610_code"], "mu ** (T - 1 - k)", "mu ** k"),
+        "p69_code": mutate(A["p69_code"], "n_iter / per_epoch", "n_iter // per_epoch"),
+        "p610_code": mutate(A["p610_code"], "mu ** k", "mu ** (T - 1 - k)"),
         "p611_code": mutate(A["p611_code"], '"bytes": n_params * n_params * nbytes',
                             '"bytes": n_params * nbytes'),
     },
@@ -438,7 +440,7 @@ WRONG = {
                              "theta - lr * gradient(start)"),
         "p68_code_b": mutate(A["p68_code_b"], "lams.min() <= 0", "lams.max() <= 0"),
         "p69_code": mutate(A["p69_code"], "-(-N // B)", "N // B"),
-        "p610_code": mutate(A["p610_code"], "(1 - mu) * mu ** (T - 1 - k)", "mu ** (T - 1 - k)"),
+        "p610_code": mutate(A["p610_code"], "(1 - mu) * mu ** k", "mu ** k"),
         "p611_code": mutate(A["p611_code"], '"entries": n_params * n_params',
                             '"entries": n_params * (n_params + 1) // 2'),
     },
