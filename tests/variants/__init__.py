@@ -12,9 +12,9 @@ Each module ``tests/variants/<assignment>.py`` defines
 * ``DEPENDS`` (optional): test grade_id -> answer grade_ids whose code that test also runs
   (the task says so, e.g. Adam's Part E uses the student's ``adam_step``).
 
-Two more correct kinds are derived mechanically here, because the way they are written is
-itself what they test: every function of kind B wrapped by a decorator without
-``functools.wraps``, and every function of kind A behind a ``*args`` wrapper.
+One more correct kind is derived mechanically here, because the way it is written is itself
+what it tests: kind B's functions wrapped by a decorator without ``functools.wraps`` (every
+other part) and kind A's functions behind a ``*args`` wrapper (the remaining parts).
 """
 
 from __future__ import annotations
@@ -79,39 +79,48 @@ def load(assignment: str):
     return mod
 
 
+def wrapped(mod, gid: str) -> str:
+    """The wrapped kind's answer to part ``gid``: kind B behind a decorator without
+    functools.wraps on the 1st, 3rd, ... parts, kind A behind a ``*args`` wrapper on the
+    others."""
+    if list(mod.PARTS).index(gid) % 2 == 0:
+        return decorated(mod.CORRECT["B"][gid])
+    return star_args(mod.CORRECT["A"][gid])
+
+
 def correct_kinds(mod) -> dict:
     """kind -> answers to every part: the written kinds (a kind that answers only some parts
-    in its own way takes kind A's answers for the others) plus the two derived ones."""
+    in its own way takes kind A's answers for the others) plus the wrapped kind."""
     kinds = {k: {**mod.CORRECT["A"], **answers} for k, answers in mod.CORRECT.items()}
-    kinds["decorated"] = {gid: decorated(src) for gid, src in mod.CORRECT["B"].items()}
-    kinds["star_args"] = {gid: star_args(src) for gid, src in mod.CORRECT["A"].items()}
+    kinds["wrapped"] = {gid: wrapped(mod, gid) for gid in mod.PARTS}
     return kinds
 
 
 def written(mod, gid: str) -> tuple:
     """(correct sources, wrong sources) of one part: every distinct way it is answered."""
-    correct = [k[gid] for k in mod.CORRECT.values() if gid in k]
-    correct += [decorated(mod.CORRECT["B"][gid]), star_args(mod.CORRECT["A"][gid])]
+    correct = [k[gid] for k in mod.CORRECT.values() if gid in k] + [wrapped(mod, gid)]
     return correct, [k[gid] for k in mod.WRONG.values() if gid in k]
 
 
-def wrong_students(mod) -> dict:
-    """student -> (answers, answer grade_ids that are wrong). Each wrong kind is split into two
-    students, one wrong on the even-numbered parts and one on the odd-numbered parts (the rest
-    answered as kind A), so every student also shows that the parts it did not break keep
-    their points."""
+def groups(mod) -> list:
+    """The parts split in two groups (every other part, unless the module says otherwise)."""
     order = list(mod.PARTS)
-    groups = getattr(mod, "WRONG_GROUPS", None) or [order[0::2], order[1::2]]
-    out = {}
-    for kind, answers in mod.WRONG.items():
-        for k, group in enumerate(groups):
-            broken = [gid for gid in group if gid in answers]
-            if not broken:
-                continue
-            filled = dict(mod.CORRECT["A"])
-            filled.update({gid: answers[gid] for gid in broken})
-            out[f"{kind}_{k}"] = (filled, broken)
-    return out
+    return getattr(mod, "WRONG_GROUPS", None) or [order[0::2], order[1::2]]
+
+
+def wrong_students(mod) -> dict:
+    """student -> (answers, answer grade_ids that are wrong). Three students carry the two
+    wrong kinds: "wrong1_first" is wrong (kind wrong1) on the first group of parts and answers
+    the rest as kind A, "wrong2_second" likewise with kind wrong2 on the second group, so both
+    also show that the parts they did not break keep their points; "wrong_mixed" is wrong on
+    every part, kind wrong2 on the first group and wrong1 on the second."""
+    first, second = groups(mod)
+    w1, w2 = mod.WRONG["wrong1"], mod.WRONG["wrong2"]
+    plan = {"wrong1_first": {g: w1[g] for g in first},
+            "wrong2_second": {g: w2[g] for g in second},
+            "wrong_mixed": {**{g: w2[g] for g in first}, **{g: w1[g] for g in second}}}
+    return {name: ({**mod.CORRECT["A"], **answers}, list(answers))
+            for name, answers in plan.items()}
 
 
 def expected_losses(mod, broken: list) -> set:

@@ -13,7 +13,7 @@ PARTS = {"normalized_step": "test_normalized_step", "bias_correct": "test_bias_c
 
 #: Part E runs the student's adam_step (the task says so)
 DEPENDS = {"test_adam_trajectory": ["adam_step"]}
-#: keep adam_step and adam_trajectory in different wrong students, so neither hides the other
+#: adam_step and adam_trajectory in different groups: wrong1_first and wrong2_second show each alone
 WRONG_GROUPS = [["normalized_step", "adam_step", "uncorrected_ratio"],
                 ["bias_correct", "adam_trajectory"]]
 
