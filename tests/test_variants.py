@@ -25,7 +25,6 @@ import variants
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ["gradient_descent", "sgd", "momentum", "nesterov", "adam", "line_search",
                "hessian_convexity", "optimizer_zoo", "problems"]
-pytestmark = pytest.mark.slow
 
 
 def make_class(course: Path, a: str) -> dict:
@@ -115,6 +114,7 @@ def record(a: str, expect: dict, got: dict, seconds: float) -> None:
         (Path(out) / f"{a}.json").write_text(json.dumps(data, indent=1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_correct_answer_full_every_wrong_one_less(tmp_path, assignment):
     course = tmp_path / "course"
@@ -143,8 +143,12 @@ def test_variants_cover_every_part(assignment):
     tests = [_nb.grade_id(c) for c in _nb.grade_code_cells(release)]
     assert sorted(mod.PARTS.values()) == sorted(tests)
     assert set(mod.PARTS) <= set(_nb.solution_ids(release))
+    stubs = _nb.cells_by_id(release)
     for gid in mod.PARTS:
         correct, wrong = variants.written(mod, gid)
+        names = set(variants.function_names(stubs[gid].source))
+        for src in correct + wrong:  # every answer compiles and defines the task's functions
+            assert names <= set(variants.function_names(src)), (gid, src)
         assert len(correct) >= 3 and len(wrong) >= 2, gid
         assert len(set(correct + wrong)) == len(correct) + len(wrong), gid
 
