@@ -13,7 +13,9 @@ function(s) it tests, and a list of *checks*. A check is data:
   strings: equal), or ``"batches"`` (a list of integer arrays, compared one by one);
 - ``ops`` and ``method_rtol``: the tolerance (see :func:`tolerance`);
 - ``hints``: :class:`Hint` objects, each shown only when its diagnosis fits the result;
-- ``visible``: the check also runs in the notebook's visible test (fixed seed).
+- ``visible``: the check also runs in the notebook's visible test (fixed seed);
+- ``every``: ``inputs(rng)`` returns a *list* of argument tuples (edge cases), and every one of
+  them is checked on every run, so a grade never depends on which cases a seed picked.
 
 The same declaration runs in two places. In the student's own kernel, :func:`run` draws the
 inputs, calls the functions and compares (instant feedback; under plain ``nbgrader`` it also
@@ -99,6 +101,7 @@ class Check:
     atol: float = 0.0               # the stated accuracy of the method (a search's tol)
     accept: Callable | None = None  # accept(args, got) -> None or what is wrong (a property
                                     # instead of one reference, e.g. any subgradient in [0, 1])
+    every: bool = False             # inputs(rng) lists edge cases; all are checked every run
 
 
 @dataclass(frozen=True)
@@ -305,7 +308,11 @@ def draw(part: Part, seed: int | None = None, visible_only: bool = False) -> lis
         if visible_only and not check.visible:
             continue
         for _ in range(1 if visible_only else check.repeat):
-            out.append((check, tuple(check.inputs(rng))))
+            if check.every:
+                cases = [tuple(args) for args in check.inputs(rng)]
+                out.extend((check, args) for args in (cases[:1] if visible_only else cases))
+            else:
+                out.append((check, tuple(check.inputs(rng))))
     return out
 
 

@@ -155,10 +155,10 @@ PARTS = bind([
                                              0.0, 1.0, 5.0),
               lambda f, a, d, tol: 0.5, repeat=1,
               what="tol wider than the interval: the centre (a + d)/2 at once"),
-        Check("bracket_search", lambda rng: (Code(LOSS_1D, label="loss_1d"),
-                                             *[(1.0, 0.0, 1e-4), (1.0, 1.0, 1e-4), (0.0, 1.0, 0.0),
-                                               (0.0, 1.0, -1e-3)][int(rng.integers(0, 4))]),
-              _search, raises="ValueError", repeat=2, what="a >= d or tol <= 0"),
+        Check("bracket_search", lambda rng: [(Code(LOSS_1D, label="loss_1d"), *bad)
+                                             for bad in [(1.0, 0.0, 1e-4), (1.0, 1.0, 1e-4),
+                                                         (0.0, 1.0, 0.0), (0.0, 1.0, -1e-3)]],
+              _search, raises="ValueError", repeat=1, every=True, what="a >= d or tol <= 0"),
     )),
     Part("ls_iterations_tests", ("iterations_needed",), (
         Check("iterations_needed", lambda rng: (1.0, 1e-4), _count, kind="exact", visible=True,

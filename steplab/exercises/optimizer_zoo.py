@@ -129,7 +129,7 @@ def _chain(name):
     return run''', label=f"ten {name} steps chained on a quadratic")
 
 
-def _part(grade_id, name, first, first_what, method_rtol=1e-5, hints=()):
+def _part(grade_id, name, first, first_what, method_rtol=1e-5, hints=(), extra=()):
     ref, kinds, _, hyper = _SPECS[name]
     n_out = 1 + len(kinds)
     return Part(grade_id, (name,), (
@@ -140,6 +140,7 @@ def _part(grade_id, name, first, first_what, method_rtol=1e-5, hints=()):
         Check(name, lambda rng: ([1.0, -2.0], 10, *hyper(rng)), ref, driver=_chain(name),
               ops=10 * 80, method_rtol=10 * method_rtol, repeat=1, hints=hints,
               what=f"ten steps of {name} fed back into itself on a quadratic"),
+        *extra,
     ))
 
 
@@ -154,7 +155,12 @@ PARTS = bind([
     _part("oz_rmsprop_tests", "rmsprop_step",
           (np.array([1.0]), np.array([2.0]), np.zeros(1), 0.01, 0.99, 0.0),
           "first RMSProp step by hand: r = (1 - gamma) g^2, the step is alpha / sqrt(1 - gamma) "
-          "= 0.1 -> [0.9]"),
+          "= 0.1 -> [0.9]",
+          extra=(Check("rmsprop_step", lambda rng: (np.zeros(1), np.array([1e-4]), np.zeros(1), 0.01,
+                                                    0.99, 1e-8),
+                       _SPECS["rmsprop_step"][0], outputs=2, ops=40, repeat=1,
+                       what="a small gradient (1e-4) from r = 0: epsilon outside the root moves "
+                            "phi by about 0.1, under the root by about 0.01"),)),
     _part("oz_adadelta_tests", "adadelta_step",
           (np.array([1.0]), np.array([2.0]), np.zeros(1), np.zeros(1), 0.9, 1e-6, 1.0),
           "first AdaDelta step: delta = sqrt(s_old + eps) / sqrt(r_new + eps) * g", method_rtol=0.0),
