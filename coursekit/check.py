@@ -16,6 +16,7 @@ and are listed as such.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,7 +81,8 @@ def run_notebook(nb: nbformat.NotebookNode, cwd: Path, cell_timeout: float
                             interrupt_on_timeout=True, error_on_timeout=timeout_error,
                             record_timing=False, resources={"metadata": {"path": str(cwd)}},
                             on_cell_executed=record)
-    with client.setup_kernel():
+    # the kernel's own log (e.g. jupyter_client's note about TCP) would only confuse a student
+    with client.setup_kernel(stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
