@@ -466,6 +466,7 @@ border-left:3px solid #ccc} pre.err{background:#fff0f0;border-left:3px solid #c3
 .cellno{font:12px ui-monospace,monospace;color:#777;margin-top:.8em}
 table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:2px 8px}
 img{max-width:100%;height:auto} div.math{overflow-x:auto;margin:.6em 0}
+math{font-family:'STIX Two Math','Latin Modern Math','Cambria Math',math}
 math[display=block]{display:block;margin:.3em 0} mtd[columnalign=right]{text-align:right}
 mtd[columnalign=left]{text-align:left} code.tex{color:#444}"""
 
