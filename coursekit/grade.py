@@ -182,6 +182,8 @@ def grade_submission(job: Job) -> dict:
                 for i, cell in enumerate(run_nb.cells):
                     if cell.cell_type == "code":
                         nb.cells[i].outputs = cell.get("outputs", [])
+                        # tracebacks name cells by execution count (feedback numbers them)
+                        nb.cells[i].execution_count = cell.get("execution_count")
                 judge.apply(nb, runs, requests, kdir)
                 grades = grade_notebook(nb, runs, job.limits)
                 links = linked_tests(template)

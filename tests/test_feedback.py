@@ -194,13 +194,16 @@ $\phi \leftarrow (1 - 2a\alpha)\,\phi$, so it converges iff $0 < \alpha < 1/a$.
 $$
 c = 1 - 2 a \alpha
 $$"""
-#: Part A through a helper that fails (a traceback through two frames of the student's cell)
+#: Part A through a helper that fails, tried out in the answer cell itself: the traceback
+#: runs through three frames of the student's cell (line 8, then 3, then 6)
 CRASH_MODEL = '''def linear_model(phi, x):
     """UDL eq. 6.4, through a helper."""
     return _line(phi, x)
 
 def _line(phi, x):
-    return phi[0] + phi[1] * x.shape_of_things'''
+    return phi[0] + phi[1] * x.shape_of_things
+
+linear_model(np.zeros(2), np.zeros(3))'''
 
 
 def _answered(answers: dict):
@@ -295,6 +298,7 @@ def test_traceback_points_to_the_students_cell(graded_class):
     text = _text(_page(graded_class, "carol"))
     n = _code_cell_number("linear_model")
     assert f"cell {n}" in text
+    assert f"In cell {n}, line 8" in text
     assert f"In cell {n}, line 3, in linear_model(phi, x)" in text
     assert f"In cell {n}, line 6, in _line(phi, x)" in text
     assert "AttributeError: 'numpy.ndarray' object has no attribute 'shape_of_things'" in text
