@@ -253,8 +253,9 @@ def feedback_notebook(nb: NotebookNode, runs: list[CellRun], grades: dict, templ
                       ) -> NotebookNode:
     """The feedback a student sees: their notebook with hidden tests removed, a score and
     notes after each graded cell, test outputs reduced to the error they caused; of the
-    outputs produced after the first hidden test reached the kernel only the images of
-    locked (instructor's) cells are kept.
+    outputs produced after hidden test code first reached the kernel only the images of
+    locked (instructor's) cells are kept (a test cell the trusted judge replaced by a call
+    cell, metadata ``steplab.judged``, never put hidden code in the kernel).
 
     ``header``: ``assignment``, ``notebook``, ``student``; optional ``check`` (a student's
     own check: visible tests only) and ``ungraded_as_zero`` (the instructor chose to count
@@ -291,8 +292,9 @@ def feedback_notebook(nb: NotebookNode, runs: list[CellRun], grades: dict, templ
                 new.outputs = _safe_outputs(outputs, template_hidden, labels)
             elif meta.get("locked"):
                 new.outputs = _images(outputs)
-            if HIDDEN_BEGIN in cell.source and run.ran:
-                hidden_started = True
+            judged = cell.get("metadata", {}).get("steplab", {}).get("judged")
+            if HIDDEN_BEGIN in cell.source and run.ran and not judged:
+                hidden_started = True  # hidden test code reached the kernel from here on
         else:
             continue
         fb.cells.append(new)

@@ -184,6 +184,8 @@ def grade_submission(job: Job) -> dict:
                         nb.cells[i].outputs = cell.get("outputs", [])
                         # tracebacks name cells by execution count (feedback numbers them)
                         nb.cells[i].execution_count = cell.get("execution_count")
+                for i in requests:  # the kernel ran a call cell here, never the hidden test
+                    nb.cells[i].metadata.setdefault("steplab", {})["judged"] = True
                 judge.apply(nb, runs, requests, kdir)
                 grades = grade_notebook(nb, runs, job.limits)
                 links = linked_tests(template)

@@ -312,6 +312,8 @@ def test_blank_answers_say_no_response_once_each(graded_class):
     notes = re.findall(r'<div class="note">(.*?)</div>', page, re.S)
     assert all(n.count("No response") <= 1 for n in notes)
     assert sum(n.count("No response") for n in notes) == _solution_cells()
+    # the See-it cell's own message (printed after the judged tests) reaches the page
+    assert "Write gd_step (Part D) to see it run here." in _text(page)
 
 
 @pytest.mark.slow
