@@ -103,6 +103,11 @@ def _sl_call(key, fn, args, n, kind):
         for j, v in enumerate(vals):
             if v is None:
                 _sl_out["%s_%d_none" % (key, j)] = _sl_np.array(1)
+            elif kind == "dict":
+                ks = list(v)
+                _sl_out["%s_%d_keys" % (key, j)] = _sl_np.array([str(k) for k in ks])
+                for i, k in enumerate(ks):
+                    _sl_out["%s_%d_v%d" % (key, j, i)] = _sl_np.asarray(v[k])
             elif kind == "batches":
                 v = list(v)
                 _sl_out["%s_%d_n" % (key, j)] = _sl_np.array(len(v))
@@ -205,6 +210,14 @@ def collect(request: Request, kdir: Path) -> list[Call]:
                     break
             elif f"{key}_{j}_none" in data:
                 values.append(None)
+            elif check.kind == "dict":
+                keys = data.get(f"{key}_{j}_keys")
+                vals = [data.get(f"{key}_{j}_v{i}") for i in range(0 if keys is None else keys.size)]
+                if keys is None or keys.dtype.kind != "U" or keys.ndim != 1 or \
+                        any(v is None for v in vals):
+                    values = None
+                    break
+                values.append(dict(zip(keys.tolist(), vals, strict=True)))
             else:
                 v = data.get(f"{key}_{j}")
                 if v is None:

@@ -96,6 +96,9 @@ class Check:
     driver: Code | None = None      # calls the function (e.g. a chain of steps): driver(fn)
     raises: str | None = None       # the call must raise this exception (bad input)
     also: tuple = ()                # other references that are right too (two readings)
+    atol: float = 0.0               # the stated accuracy of the method (a search's tol)
+    accept: Callable | None = None  # accept(args, got) -> None or what is wrong (a property
+                                    # instead of one reference, e.g. any subgradient in [0, 1])
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ def tolerance(ref: np.ndarray, check: Check) -> np.ndarray:
     rtol = 64 * check.ops * UNIT_ROUNDOFF + check.method_rtol
     ref = np.abs(np.asarray(ref, dtype=float))
     scale = max(1.0, float(np.max(ref))) if ref.size else 1.0
-    return rtol * ref + rtol * scale
+    return rtol * ref + rtol * scale + check.atol
 
 
 def _fmt(x, digits: int = 6) -> str:
@@ -166,6 +169,12 @@ def _as_plain(value, kind: str):
     that may be "none"); raises ValueError otherwise."""
     if value is None:
         return None
+    if kind == "dict":
+        if not isinstance(value, dict):
+            raise ValueError("it is not a dict")
+        return {str(k): _as_plain(v, "exact") for k, v in value.items()}
+    if kind == "exact" and isinstance(value, tuple):
+        value = list(value)
     if kind == "batches":
         return [_as_plain(v, "exact") for v in value]
     arr = value if type(value) is np.ndarray else None
@@ -197,13 +206,17 @@ def compare(check: Check, got: list, ref: list) -> str | None:
                 if gb.shape != rb.shape or not np.array_equal(gb, rb):
                     return f"{label}: batch {k} is {_fmt(gb)}, expected {_fmt(rb)}"
             continue
+        if check.kind == "dict":
+            r = {str(k): v for k, v in r.items()}
+            if set(g) != set(r):
+                return f"{label} has the keys {sorted(g)}, expected {sorted(r)}"
+            for k in r:
+                if not _same(g[k], r[k]):
+                    return f"{label}[{k!r}] is {_fmt(g[k])}, expected {_fmt(r[k])}"
+            continue
         r = np.asarray(r)
         if check.kind == "exact":
-            if r.dtype.kind in "US":
-                if g.dtype.kind not in "US" or str(g) != str(r):
-                    return f"{label} is {_fmt(g)}, expected {_fmt(r)}"
-                continue
-            if g.shape != r.shape or not np.array_equal(g, r):
+            if not _same(g, r):
                 return f"{label} is {_fmt(g)}, expected {_fmt(r)}"
             continue
         r = r.astype(float)
@@ -218,6 +231,18 @@ def compare(check: Check, got: list, ref: list) -> str | None:
             where = "" if r.ndim == 0 else f" (first at index {tuple(int(i) for i in idx)})"
             return f"{label} is {_fmt(g)}, expected {_fmt(r)}{where}"
     return None
+
+
+def _same(g, r) -> bool:
+    """Exact equality of plain values; text compared without case or surrounding spaces."""
+    g, r = np.asarray(g), np.asarray(r)
+    if r.dtype.kind in "US":
+        return g.dtype.kind in "US" and g.shape == r.shape and all(
+            str(a).strip().lower() == str(b).strip().lower() for a, b in zip(g.ravel(), r.ravel(),
+                                                                           strict=True))
+    if g.dtype.kind not in "biuf":
+        return False
+    return g.shape == r.shape and bool(np.array_equal(g, r))
 
 
 def judge(call: Call) -> str | None:
@@ -239,6 +264,12 @@ def judge(call: Call) -> str | None:
         got = [_as_plain(v, check.kind) for v in call.values]
     except (ValueError, TypeError) as exc:
         return f"{head} returned something that is not plain numbers: {exc}"
+    if check.accept is not None:
+        plain = tuple(a.value() if isinstance(a, Code) else _copy(a) for a in call.args)
+        diff = check.accept(plain, got)
+        if diff is None and check.unchanged and call.changed:
+            return f"{head} changed its input in place; return a new array instead"
+        return None if diff is None else f"{check.what or head}: {diff}"
     ref = reference_values(check, call.args)
     diff = compare(check, got, ref)
     for other in check.also if diff is not None else ():
