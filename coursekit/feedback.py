@@ -127,21 +127,26 @@ def _redact(text: str, hidden: set[str], cap: int = 2000) -> str:
 def _summarise_error(cell_src: str, run: CellRun, outputs, hidden: set[str],
                      labels: dict[int, int] | None = None) -> str:
     """The error a student caused in a test cell, without the test's own code: exception
-    type and message, plus the traceback frames that are not in the test cell (frames in
-    the student's cells with their code, frames inside libraries as one line each)."""
+    type and message, plus the traceback frames from the student's code on (frames in the
+    student's cells with their code, frames in libraries they called as one line each; the
+    test's own frames and the checking library's above them are left out)."""
     labels = labels or {}
     lines = []
     test_lines = {ln.strip() for ln in cell_src.split("\n") if len(ln.strip()) >= 4}
     for out in outputs:
         if out.get("output_type") != "error":
             continue
-        for frame in out.get("traceback", [])[:-1]:
+        reached_student = False  # library frames before the student's own code are the
+        for frame in out.get("traceback", [])[:-1]:  # test's machinery: left out
             plain = _ansi_free(frame)
             if any(t in plain for t in test_lines) or "Traceback (most recent" in plain \
                     or set(plain.strip()) <= {"-"}:
                 continue
-            cleaned = clean_frame(plain, labels, context=not _is_library_frame(plain))
-            lines.append(_redact(cleaned, hidden, 800))
+            library = _is_library_frame(plain)
+            reached_student = reached_student or not library
+            if reached_student:
+                cleaned = clean_frame(plain, labels, context=not library)
+                lines.append(_redact(cleaned, hidden, 800))
     ename = run.ename or "Error"
     evalue = (run.evalue or "").strip()
     if ename in ("TimeoutError", "DeadKernel") and not evalue:
