@@ -16,6 +16,7 @@ and are listed as such.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -82,7 +83,10 @@ def run_notebook(nb: nbformat.NotebookNode, cwd: Path, cell_timeout: float
                             record_timing=False, resources={"metadata": {"path": str(cwd)}},
                             on_cell_executed=record)
     # the kernel's own log (e.g. jupyter_client's note about TCP) would only confuse a student
-    with client.setup_kernel(stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL):
+    # the kernel's environment without MPLBACKEND (the Makefile sets Agg for the tools), so
+    # that figures come back as images, as in the lab and in the grader's kernel
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    with client.setup_kernel(stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL, env=env):
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue

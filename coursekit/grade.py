@@ -172,6 +172,9 @@ def grade_submission(job: Job) -> dict:
                 files.update({f".mpl/{Path(p).name}": p for p in job.mpl_cache})
                 run_nb = copy.deepcopy(nb)  # declared test cells become call cells
                 requests = judge.substitute(run_nb, judge.parts_for(job.assignment), kdir)
+                if requests and judge.skip_trailing_demos(run_nb):
+                    general.append("The demonstration cells after the last test were not run "
+                                   "while grading (they earn no points); run them yourself.")
                 _prepare_kernel_dir(kdir, expected, uid, files, job.isolation)
                 nbformat.write(student_view(nb), kdir / expected)
                 if uid is not None:
@@ -184,6 +187,8 @@ def grade_submission(job: Job) -> dict:
                         nb.cells[i].outputs = cell.get("outputs", [])
                         # tracebacks name cells by execution count (feedback numbers them)
                         nb.cells[i].execution_count = cell.get("execution_count")
+                    elif nb.cells[i].cell_type == "code":
+                        nb.cells[i].outputs = []
                 for i in requests:  # the kernel ran a call cell here, never the hidden test
                     nb.cells[i].metadata.setdefault("steplab", {})["judged"] = True
                 judge.apply(nb, runs, requests, kdir)

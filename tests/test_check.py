@@ -178,6 +178,10 @@ def test_make_check_and_validate_agree_on_a_real_exercise(tmp_path):
                       "test_linear_grad": False, "test_gd_step": True,
                       "test_gradient_descent": False, "test_gabor_grad": False}, proc.stdout
     assert f"feedback page: {mine.parent / 'feedback.html'}" in proc.stdout
+    page = (mine.parent / "feedback.html").read_text()
+    assert "<title>Gradient descent (UDL 6.1) — check of your notebook</title>" in page
+    see_it = page.index("sl.as_optimizer(lambda phi")  # gd_step works: the See-it figure
+    assert '<img alt="figure" src="data:image/png;base64,' in page[see_it:]
     failed_in_validate = validate(mine)
     failed_in_check = {k for k, ok in status.items() if not ok}
     # Validate names cells by their source; map each test cell's first line to its grade_id
