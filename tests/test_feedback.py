@@ -130,7 +130,7 @@ def test_traceback_frames_name_the_cell_and_no_machine_path():
 
 
 def test_equations_become_mathml_and_nothing_else_gets_through():
-    from coursekit.feedback import markdown_html, tex_to_html
+    from coursekit.mathml import markdown_html, tex_to_html
 
     frac = tex_to_html(r"\frac{\partial L}{\partial \phi}")
     assert frac.startswith("<math") and "<mfrac>" in frac
@@ -155,7 +155,7 @@ def _release(a):
 def test_every_equation_of_the_exercises_renders(assignment):
     import re
 
-    from coursekit.feedback import markdown_html
+    from coursekit.mathml import markdown_html
 
     for cell in _release(assignment).cells:
         if cell.cell_type != "markdown":
