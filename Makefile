@@ -16,8 +16,11 @@ PYTEST_ARGS ?=
 ASSIGNMENT ?=
 WORKERS ?= 2
 AUTOGRADE_ARGS ?=
+FEEDBACK_ARGS ?=
+# the student's working copy that `make check` runs
+NOTEBOOK ?= work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
 
-.PHONY: lab instructor exercises test venv lock release release-check lessons autograde feedback bench lint clean help
+.PHONY: lab instructor exercises test venv lock release release-check lessons autograde feedback check bench lint clean help
 
 help:
 	@echo "make lab       the student's JupyterLab: lessons and your exercises (LAB_ARGS=--no-browser on servers)"
@@ -28,7 +31,10 @@ help:
 	@echo "make release-check   only report whether release/ and solutions/ are in sync"
 	@echo "make lessons   re-run chapters/ and refresh their committed text outputs (held by nbval)"
 	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
-	@echo "make feedback ASSIGNMENT=adam   rebuild feedback/ after manual grading (hidden tests left out)"
+	@echo "make feedback ASSIGNMENT=adam   rebuild feedback/ after manual grading (hidden tests left out;"
+	@echo "               refuses while written parts are ungraded: FEEDBACK_ARGS=--allow-ungraded counts them 0)"
+	@echo "make check ASSIGNMENT=adam   a student's self-check of work/adam/adam.ipynb (visible tests;"
+	@echo "               NOTEBOOK=path to check another copy): work/adam/feedback.html"
 	@echo "make lock      refresh requirements.lock (exact versions + hashes) from pyproject.toml [UPGRADE=1]"
 	@echo "make bench     speed and latency benchmarks (not part of make test)"
 
@@ -89,7 +95,11 @@ autograde: $(STAMP)
 
 feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<name>"; exit 2; }
-	$(BIN)/python -m coursekit feedback $(ASSIGNMENT)
+	$(BIN)/python -m coursekit feedback $(ASSIGNMENT) $(FEEDBACK_ARGS)
+
+check: $(STAMP)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make check ASSIGNMENT=<name> [NOTEBOOK=work/<name>/<name>.ipynb]"; exit 2; }
+	$(BIN)/python -m coursekit check $(ASSIGNMENT) --notebook "$(NOTEBOOK)"
 
 lessons: $(STAMP)
 	$(BIN)/python -m coursekit.lessons

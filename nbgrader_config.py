@@ -37,6 +37,30 @@ c.IgnorePattern.pattern = (
     r"(?m)^(?:.*:\d+: \w*Warning: |Matplotlib is building the font cache|findfont: )"
 )
 
+# --- the Validate button (and `nbgrader validate`) gives the same verdict ---------------------
+# nbgrader 0.9.6's Validator (nbgrader/validator.py) runs a fixed list of preprocessors,
+# [CheckCellMetadata, ClearOutput, Execute]: `Validator.preprocessors` is a List trait WITHOUT
+# .tag(config=True), so `c.Validator.preprocessors` is ignored and the IgnorePattern above never
+# runs during Validate; `_get_failed_cells` then fails every test cell with any stderr output
+# (utils.determine_grade), e.g. a numpy RuntimeWarning. Execute's nbclient hooks cannot filter
+# outputs either: nbgrader's Execute overrides `on_cell_executed` with a method, nbclient calls
+# `on_cell_complete` before the outputs arrive, and `on_notebook_complete` only on the async path
+# that ExecutePreprocessor does not use. What IS configurable is the kernel that Execute starts
+# (`c.Execute.extra_arguments`; the lab's Validate handler loads this file from the server's
+# working directory, the course root). While validating, nbgrader puts NBGRADER_VALIDATING=1 in
+# the kernel's environment; the kernel then writes what would go to stderr (warnings,
+# matplotlib's log lines) to stdout instead. The text is still shown, it just costs nothing, and
+# a failing test still raises an exception (an "error" output) and still fails: the same verdict
+# as `make check` and the class autograder, which ignore stderr. Grading itself is unchanged:
+# `nbgrader autograde` does not set NBGRADER_VALIDATING and keeps the IgnorePattern above.
+# (tests/test_check.py runs the Validate handler's own config loading and Validator on a
+# notebook whose passing test cell warns.)
+c.Execute.extra_arguments = [
+    "--IPKernelApp.exec_lines=import os as _os, sys as _sys; "
+    "_sys.stderr = _sys.stdout if _os.environ.get('NBGRADER_VALIDATING') else _sys.stderr; "
+    "del _os, _sys",
+]
+
 # --- execution timeout ----------------------------------------------------------------------
 # Seconds per cell (nbgrader's default is 30). Test cells take well under a second on a correct
 # answer and every notebook's tests together stay under 5 s, but the first cell that imports

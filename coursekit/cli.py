@@ -2,12 +2,15 @@
 
     python -m coursekit autograde <assignment> [--workers N] [--zip FILE --id-pattern RE]
                                        [--db-url URL] [--course DIR] ...
-    python -m coursekit feedback <assignment>   # after manual grading in formgrader
+    python -m coursekit feedback <assignment> [--allow-ungraded]   # after hand grading
+    python -m coursekit check <assignment> [--notebook PATH]   # a student's self-check
     python -m coursekit release [...]           # coursekit.release:main
 
 ``autograde`` exits 0 when the class was graded, even if some submissions failed (they are
 listed), 1 when no submission could be graded because of the grader, and 2 when grading could
 not run at all (unknown assignment, no submissions folder, unreadable gradebook).
+``feedback`` exits 1 when written parts are not graded yet (their pages say so; it lists
+them) unless ``--allow-ungraded`` counts them as 0. ``check``: see :mod:`coursekit.check`.
 """
 
 from __future__ import annotations
@@ -54,20 +57,43 @@ def _autograde(args) -> int:
 
 
 def _feedback(args) -> int:
+    from .assemble import course_config
+    from .feedback import ungraded_parts
     from .grade import regenerate_feedback
+    from .gradebook import resolve_db_url
 
     try:
-        pages = regenerate_feedback(args.course, args.assignment, db_url=args.db_url)
+        pages = regenerate_feedback(args.course, args.assignment, db_url=args.db_url,
+                                    allow_ungraded=args.allow_ungraded)
     except ValueError as exc:
         print(f"feedback: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {len(pages)} feedback page(s) under {Path(args.course) / 'feedback'}")
-    return 0
+    course = Path(args.course).resolve()
+    pending = ungraded_parts(resolve_db_url(course, args.db_url, course_config(course)),
+                             args.assignment)
+    if not pending:
+        return 0
+    listing = "\n".join(f"  {student}: {nb}/{gid}" for student, nb, gid in pending)
+    if args.allow_ungraded:
+        print(f"feedback: {len(pending)} written part(s) not graded, counted as 0 "
+              f"(--allow-ungraded):\n{listing}", file=sys.stderr)
+        return 0
+    print(f"feedback: {len(pending)} written part(s) are not graded yet; their pages say "
+          f"\"not graded yet\" (no zeros given):\n{listing}\nGrade them in formgrader and "
+          "run this again, or hand the pages back with these parts counted as 0: "
+          "--allow-ungraded (make feedback ASSIGNMENT=<a> FEEDBACK_ARGS=--allow-ungraded).",
+          file=sys.stderr)
+    return 1
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``python -m coursekit``."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "check":
+        from . import check
+
+        return check.main(argv[1:])
     if argv and argv[0] == "release":
         from . import release
 
@@ -105,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("assignment")
     f.add_argument("--db-url")
     f.add_argument("--course", default=".")
+    f.add_argument("--allow-ungraded", action="store_true",
+                   help="count written parts nobody graded yet as 0 (default: mark them "
+                        "'not graded yet' and exit 1)")
+    sub.add_parser("check", help="a student's check of their notebook against the visible "
+                                 "tests (python -m coursekit check <a> [--notebook PATH])")
     args = p.parse_args(argv)
     if args.command == "autograde":
         return _autograde(args)

@@ -29,7 +29,7 @@ from .assemble import (
     scan_answer,
     student_view,
 )
-from .feedback import LIMITS_FOR_NOTES, feedback_notebook, render_html
+from .feedback import LIMITS_FOR_NOTES, feedback_notebook, render_html, stored_score
 from .gradebook import _venv_on_path, resolve_db_url
 from .kernel import (
     CellRun,
@@ -185,8 +185,12 @@ def grade_submission(job: Job) -> dict:
                 for i, cell in enumerate(run_nb.cells):
                     if cell.cell_type == "code":
                         nb.cells[i].outputs = cell.get("outputs", [])
+                        # tracebacks name cells by execution count (feedback numbers them)
+                        nb.cells[i].execution_count = cell.get("execution_count")
                     elif nb.cells[i].cell_type == "code":
                         nb.cells[i].outputs = []
+                for i in requests:  # the kernel ran a call cell here, never the hidden test
+                    nb.cells[i].metadata.setdefault("steplab", {})["judged"] = True
                 judge.apply(nb, runs, requests, kdir)
                 grades = grade_notebook(nb, runs, job.limits)
                 links = linked_tests(template)
@@ -275,10 +279,11 @@ def _worker_main(job: Job, result_path: str) -> None:
 
 
 def regenerate_feedback(course: str | os.PathLike, assignment: str,
-                        db_url: str | None = None) -> list[Path]:
+                        db_url: str | None = None, allow_ungraded: bool = False) -> list[Path]:
     """Rebuild ``feedback/`` from ``autograded/`` and the gradebook after manual grading in
     formgrader (use this instead of ``nbgrader generate_feedback``, which would show hidden
-    tests, issues #917/#1363). Returns the pages written."""
+    tests, issues #917/#1363). Returns the pages written. A written part nobody graded yet
+    reads "not graded yet"; with ``allow_ungraded`` it counts as 0 and the page says so."""
     from nbgrader.api import Gradebook, MissingEntry
 
     course = Path(course).resolve()
@@ -310,19 +315,20 @@ def regenerate_feedback(course: str | os.PathLike, assignment: str,
                 for gid, g in grades.items():
                     try:
                         gr = gb.find_grade(gid, name, assignment, student)
-                        g["score"] = None if gr.score is None else float(gr.score)
+                        g["score"] = stored_score(gr)
                     except MissingEntry:
                         pass
                     try:
                         cm = gb.find_comment(gid, name, assignment, student)
-                        if cm.comment:
+                        if cm.manual_comment:  # the auto comment is the grades' own
                             meta.setdefault("cell_notes", {}).setdefault(gid, []).append(
-                                f"Grader's comment: {cm.comment}")
+                                f"Grader's comment: {cm.manual_comment}")
                     except MissingEntry:
                         pass
                 fb = feedback_notebook(nb, runs, grades, hidden_lines(template),
                                        {"assignment": assignment, "notebook": name,
-                                        "student": student},
+                                        "student": student,
+                                        "ungraded_as_zero": allow_ungraded},
                                        meta.get("cell_notes", {}), meta.get("general", []))
                 out = course / "feedback" / student / assignment / f"{name}.html"
                 _atomic_write(out, render_html(fb))
