@@ -16,6 +16,7 @@ PYTEST_ARGS ?=
 ASSIGNMENT ?=
 WORKERS ?= 2
 AUTOGRADE_ARGS ?=
+SCHEDULER ?=
 
 .PHONY: lab instructor exercises test venv lock release release-check lessons autograde feedback bench lint clean help
 
@@ -28,6 +29,7 @@ help:
 	@echo "make release-check   only report whether release/ and solutions/ are in sync"
 	@echo "make lessons   re-run chapters/ and refresh their committed text outputs (held by nbval)"
 	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
+	@echo "               [SCHEDULER=tcp://host:8786]   ... or on a Dask cluster (README, Scaling out)"
 	@echo "make feedback ASSIGNMENT=adam   rebuild feedback/ after manual grading (hidden tests left out)"
 	@echo "make lock      refresh requirements.lock (exact versions + hashes) from pyproject.toml"
 	@echo "make bench     speed and latency benchmarks (not part of make test)"
@@ -83,7 +85,8 @@ release-check: $(STAMP)
 
 autograde: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<name> [WORKERS=2]"; exit 2; }
-	$(BIN)/python -m coursekit autograde $(ASSIGNMENT) --workers $(WORKERS) $(AUTOGRADE_ARGS)
+	$(BIN)/python -m coursekit autograde $(ASSIGNMENT) --workers $(WORKERS) \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(AUTOGRADE_ARGS)
 
 feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<name>"; exit 2; }

@@ -7,7 +7,7 @@ files and the release files, as bytes. A worker therefore needs no course files 
 the same Python environment (``requirements.lock`` + this package) and the sandbox's tools.
 On the worker the task writes the files into a private temporary course, grades them with
 the same code and limits as a single machine (one forked grading process per submission,
-:func:`coursekit.autograde.grade_submission` in the sandbox), and sends back the scores with
+:func:`coursekit.grade.grade_submission` in the sandbox), and sends back the scores with
 the autograded notebook and the feedback page. The parent is the only writer of the course
 and of the gradebook: it merges each result as it arrives (``as_completed``), with the same
 progress bar, summary, report and exit codes as a local run.
@@ -71,7 +71,7 @@ def code_fingerprint() -> str:
 
 #: what grading a submission imports, loaded once per worker process before it forks its
 #: grading processes (else every forked process would import them again, seconds each)
-WARM_MODULES = ["coursekit.autograde", "coursekit.sandbox", "nbgrader.preprocessors",
+WARM_MODULES = ["coursekit.grade", "coursekit.pool", "coursekit.sandbox", "nbgrader.preprocessors",
                 "nbgrader.utils", "nbclient", "nbclient.exceptions", "jupyter_client.manager",
                 "mistune", "matplotlib"]
 
@@ -84,9 +84,9 @@ def _worker_environment() -> tuple[str, tuple[str, ...]]:
 
     for name in WARM_MODULES:
         importlib.import_module(name)
-    from . import autograde, sandbox
+    from . import pool, sandbox
 
-    return sandbox.detect_isolation(), tuple(autograde._matplotlib_font_cache())
+    return sandbox.detect_isolation(), tuple(pool._matplotlib_font_cache())
 
 
 def dask_setup(worker=None) -> None:
@@ -145,14 +145,14 @@ def grade_forked(job, tmp: Path) -> dict:
     ``_worker_main``: own session, memory cap, sandboxed kernel, hard time limit), but with
     ``os.fork`` because a Dask worker is a daemonic process that ``multiprocessing`` may not
     fork from."""
-    from . import autograde
+    from . import grade, pool
 
     path = str(tmp / "result.json")
     pid = os.fork()
     if pid == 0:  # the grading process
         try:
             _die_with_parent()
-            autograde._worker_main(job, path)
+            grade._worker_main(job, path)
         finally:
             os._exit(70)
     child = _Forked(pid)
@@ -160,7 +160,7 @@ def grade_forked(job, tmp: Path) -> dict:
     deadline = time.monotonic() + hard
     while not child.poll():
         if time.monotonic() > deadline:
-            autograde._kill_worker(child, path)
+            pool._kill_worker(child, path)
             break
         time.sleep(0.05)
     try:
@@ -172,7 +172,7 @@ def grade_forked(job, tmp: Path) -> dict:
 def grade_task(job, files: dict[str, bytes], release_files: dict[str, bytes],
                fingerprint: str) -> dict:
     """The Dask task: grade one submission on this worker and return its result (the dict of
-    :func:`coursekit.autograde.grade_submission`) plus ``"outputs"``, the autograded notebook
+    :func:`coursekit.grade.grade_submission`) plus ``"outputs"``, the autograded notebook
     and the feedback page as ``{path relative to the course: text}``."""
     if fingerprint != code_fingerprint():
         raise RuntimeError(
@@ -213,7 +213,7 @@ def _failed(job, problem: str) -> dict:
 def write_outputs(course: Path, outputs: dict[str, str]) -> None:
     """Write a worker's autograded notebook and feedback page into the course (atomically;
     only below ``autograded/`` and ``feedback/``)."""
-    from .autograde import _atomic_write
+    from .grade import _atomic_write
 
     for rel, text in outputs.items():
         path = (course / rel).resolve()
@@ -277,7 +277,7 @@ def grade_on_cluster(jobs: list, scheduler: str, *, course: Path, assignment: st
                      db_url: str, progress: bool = True, regrade: bool = False,
                      on_started=None, on_result=None, log=print,
                      max_in_flight: int | None = None) -> list[dict]:
-    """Grade ``jobs`` (:class:`coursekit.autograde.Job`) as Dask tasks on ``scheduler``. Like
+    """Grade ``jobs`` (:class:`coursekit.grade.Job`) as Dask tasks on ``scheduler``. Like
     the local pool it calls ``on_started()`` once the first tasks are out and ``on_result(res)``
     for each submission as it finishes, and returns the results (in finishing order).
 
