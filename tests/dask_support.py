@@ -75,6 +75,8 @@ class DaskCluster:
                           "--no-dashboard"], self._env(self.scheduler_env))
 
     def start_workers(self) -> None:
+        """Start ``n_workers`` workers (again, after the scheduler was restarted: Dask workers
+        end when their scheduler goes away)."""
         for k in range(self.n_workers):
             self.workers.append(self._start(
                 f"worker{k}", ["worker", self.address, "--nworkers", "1", "--nthreads", "1",
