@@ -256,9 +256,10 @@ def _same_time(a, b) -> bool:
     return utc(a) == utc(b)
 
 
-def connect(scheduler: str, timeout: float = 20.0):
+def connect(scheduler: str):
     """A ``distributed.Client`` for ``scheduler``; ValueError (exit code 2) when it cannot be
-    reached."""
+    reached within Dask's ``distributed.comm.timeouts.connect`` (30 s unless configured, e.g.
+    ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=10s``)."""
     try:
         from distributed import Client
     except ImportError:
@@ -266,7 +267,7 @@ def connect(scheduler: str, timeout: float = 20.0):
                          "with `make venv` (it installs requirements.lock, which has it) or "
                          "`pip install distributed`") from None
     try:
-        return Client(scheduler, timeout=timeout, set_as_default=False)
+        return Client(scheduler, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise ValueError(f"cannot reach the Dask scheduler at {scheduler} ({exc}): start it "
                          "(`dask scheduler`) and its workers (`dask worker "
@@ -341,6 +342,8 @@ def grade_on_cluster(jobs: list, scheduler: str, *, course: Path, assignment: st
                 bar.update(1)
                 bar.set_postfix_str(job.student[:20])
                 if pending:
+                    if client.status != "running":  # the scheduler went away just now
+                        raise _lost(scheduler, len(results), len(jobs))
                     ac.add(submit())
         finally:
             bar.close()
@@ -349,15 +352,19 @@ def grade_on_cluster(jobs: list, scheduler: str, *, course: Path, assignment: st
     return results
 
 
+def _lost(scheduler: str, done: int, total: int) -> SchedulerLost:
+    return SchedulerLost(
+        f"the Dask scheduler at {scheduler} went away after {done} of {total} "
+        "submission(s) came back; the grades among them are merged into the gradebook and "
+        "stay there. Restart the scheduler and its workers, then run the same command "
+        "again: students already graded for the same submission are skipped (--regrade "
+        "grades them again).")
+
+
 def _collect(fut, job, client, scheduler, results, total, KilledWorker) -> dict:
     """The result of one finished future, or a failed result saying why; raises
     :class:`SchedulerLost` when the future was cancelled because the scheduler went away."""
-    lost = SchedulerLost(
-        f"the Dask scheduler at {scheduler} went away after {len(results)} of {total} "
-        "submission(s) were graded; their grades are merged into the gradebook and stay "
-        "there. Restart the scheduler and its workers, then run the same command again: "
-        "students already graded for the same submission are skipped (--regrade grades "
-        "them again).")
+    lost = _lost(scheduler, len(results), total)
     if fut.cancelled() or fut.status == "cancelled":
         raise lost
     try:
