@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from . import collect
+from . import collect, judge
 from .assemble import (
     _nbg,
     assemble,
@@ -170,13 +170,19 @@ def grade_submission(job: Job) -> dict:
                 files.update({k: v for k, v in job.files.items()
                               if not k.endswith(".ipynb")})
                 files.update({f".mpl/{Path(p).name}": p for p in job.mpl_cache})
+                run_nb = copy.deepcopy(nb)  # declared test cells become call cells
+                requests = judge.substitute(run_nb, judge.parts_for(job.assignment), kdir)
                 _prepare_kernel_dir(kdir, expected, uid, files, job.isolation)
                 nbformat.write(student_view(nb), kdir / expected)
                 if uid is not None:
                     os.chown(kdir / expected, uid, uid)
                 session = _KernelSession(kdir, job.limits, job.isolation, uid, hide, expose)
-                runs, exec_general = asyncio.run(_execute(nb, session, job.limits))
+                runs, exec_general = asyncio.run(_execute(run_nb, session, job.limits))
                 general += exec_general
+                for i, cell in enumerate(run_nb.cells):
+                    if cell.cell_type == "code":
+                        nb.cells[i].outputs = cell.get("outputs", [])
+                judge.apply(nb, runs, requests, kdir)
                 grades = grade_notebook(nb, runs, job.limits)
                 links = linked_tests(template)
                 for i, cell in enumerate(nb.cells):

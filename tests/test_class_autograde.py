@@ -294,6 +294,8 @@ def test_real_assignment_graded_with_hints_and_no_hidden_tests(tmp_path, assignm
     release = course / "release" / assignment / f"{assignment}.ipynb"
     kinds = {"alt": ns["ALTERNATIVE"], "part": ns["PARTIAL"], "blank": {},
              "wrong": ns.get("WRONG", {})}
+    if assignment == "gradient_descent":
+        kinds["cheat"] = GD_CHEATS
     for student, answers in kinds.items():
         nb = nbformat.read(release, as_version=4)
         for cell in nb.cells:
@@ -321,3 +323,62 @@ def test_real_assignment_graded_with_hints_and_no_hidden_tests(tmp_path, assignm
     wrong = _text(course / "feedback" / "wrong" / assignment / f"{assignment}.html")
     for hint in ns.get("HINTS", []):
         assert hint in wrong
+    if "cheat" in rows:  # every part cheated on scores 0: the grader judges outside the kernel
+        cheated = {k: v for k, v in rows["cheat"].items() if k.startswith(f"{assignment}:test_")}
+        assert cheated and all(float(v) == 0 for v in cheated.values()), cheated
+
+
+# One cheat per part of gradient_descent, each a technique that fooled in-kernel tests: replaced
+# comparisons and helpers, objects whose == is always true, an IPython hook that clears the
+# error status, walking frames for the expected value. None of them computes the answer.
+GD_CHEATS = {
+    "linear_model": """
+import builtins
+import steplab.checks
+np.isclose = lambda *a, **k: True
+np.allclose = lambda *a, **k: True
+builtins.abs = lambda x: 0
+steplab.checks.assert_close = lambda *a, **k: None
+def linear_model(phi, x):
+    return np.zeros(3)
+""",
+    "linear_loss": """
+class Always(float):
+    def __eq__(self, other):
+        return True
+    __hash__ = float.__hash__
+def linear_loss(phi, x, y):
+    return Always(0.0)
+""",
+    "linear_grad": """
+import sys
+_ip = sys.modules["IPython"].core.getipython.get_ipython()
+def _clear(result):
+    result.error_in_exec = None
+_ip.events.register("post_run_cell", _clear)
+def linear_grad(phi, x, y):
+    raise RuntimeError("no")
+""",
+    "gd_step": """
+class Same(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(other), dtype=bool)
+def gd_step(phi, grad, alpha):
+    return np.zeros(3).view(Same)
+""",
+    "gradient_descent": """
+import sys
+def gradient_descent(grad_fn, phi0, alpha, steps, step=None):
+    frame = sys._getframe()
+    while frame is not None:
+        for name in ("_want", "expected", "ref"):
+            if name in frame.f_locals:
+                return frame.f_locals[name]
+        frame = frame.f_back
+    return [[0.0]]
+""",
+    "gabor_grad": """
+def gabor_grad(phi, x, y):
+    return "close enough"
+""",
+}

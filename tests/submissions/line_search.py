@@ -4,7 +4,7 @@ PARTIAL answers Parts 1 and 3 (6 of 16 autograded points). ALTERNATIVE answers e
 differently: the lowest point picked with min(key=...) and an explicit case table, interior
 points written as weighted means, a search loop that caches the end values, the iteration
 count in closed form with logarithms, and a preallocated array of iterates; it must earn all 16.
-WRONG compares only L[b] and L[c] (ignoring the ends) and lets gradient descent step uphill;
+WRONG keeps the side away from the lower of L[b] and L[c] and lets gradient descent step uphill;
 the feedback must carry the hints of those two visible tests.
 """
 
@@ -86,11 +86,11 @@ def gd_line_search(problem, phi0, steps, search, max_step=1.0):
 WRONG = {
     "ls_bracket_step": '''
 def bracket_step(f, a, b, c, d):
-    # wrong: looks only at the interior points, never at the ends
+    # wrong: keeps the side away from the lower interior point
     if f(b) < f(c):
-        a, d = a, c
-    else:
         a, d = b, d
+    else:
+        a, d = a, c
     return (a, a + (d - a) / 3, a + 2 * (d - a) / 3, d)
 ''',
     "ls_gd": '''

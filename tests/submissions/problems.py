@@ -42,7 +42,7 @@ def logistic_model(phi, x):
 def epochs_trained(iterations, n, batch_size):
     if batch_size < 1 or batch_size > n:
         raise ValueError("batch_size must be between 1 and n")
-    return iterations // ((n + batch_size - 1) // batch_size)
+    return iterations / ((n + batch_size - 1) // batch_size)
 ''',
     "p611_code": '''
 def hessian_memory(P, bytes_per_entry=8):
@@ -227,13 +227,13 @@ def epochs_trained(iterations, n, batch_size):
     import math
     if batch_size <= 0 or batch_size > n:
         raise ValueError("batch_size out of range")
-    return math.floor(iterations / math.ceil(n / batch_size))
+    return iterations / math.ceil(n / batch_size)
 ''',
     "p610_code": '''
 def momentum_weights(beta, t):
     w = np.empty(t)
     current = 1 - beta
-    for k in range(t - 1, -1, -1):
+    for k in range(t):
         w[k] = current
         current = current * beta
     return w
