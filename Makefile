@@ -99,6 +99,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_widgets.py --browser
 	$(BIN)/python benchmarks/bench_autograde.py
+	$(BIN)/python benchmarks/bench_cluster.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check steplab tests benchmarks
