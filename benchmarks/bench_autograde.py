@@ -2,7 +2,8 @@
 with 1 and 2 workers by ``coursekit.autograde``, against plain ``nbgrader autograde``
 run sequentially on the same submissions, all in one process run on this machine.
 
-Targets: 2 workers >= 1.7x faster than 1 worker, and >= 1.5x faster than nbgrader. Each
+Targets: 2 workers >= 1.7x faster than 1 worker, >= 1.5x faster than nbgrader, and per core
+(1 worker against nbgrader, both on one core) >= 1.5x. Each
 configuration runs ``--rounds`` times (default 2) and the fastest run counts. Both sides
 grade the same 40 notebooks; ours also writes a feedback page per student and the report.
 
@@ -102,18 +103,23 @@ def main() -> int:
         t1 = t2 = tn = float("inf")
         for _ in range(args.rounds):  # best of N: the machine is shared, load drifts
             tn = min(tn, run_nbgrader(course, args.assignment))
+            print(f"  nbgrader: {tn:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
             t1 = min(t1, run_steplab(course, args.assignment, 1))
+            print(f"  1 worker: {t1:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
             t2 = min(t2, run_steplab(course, args.assignment, 2))
+            print(f"  2 workers: {t2:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
     n = args.n
     print(f"autograde {n} submissions of {args.assignment} on {os.cpu_count()} cores "
           f"(best of {args.rounds}; load average {os.getloadavg()[0]:.1f})")
     for label, t in [("steplab, 1 worker", t1), ("steplab, 2 workers", t2),
                      ("nbgrader autograde (sequential)", tn)]:
         print(f"  {label:34s} {t:7.1f} s  {60 * n / t:6.1f} submissions/min")
-    s1, sn = t1 / t2, tn / t2
+    s1, sn, per_core = t1 / t2, tn / t2, tn / t1
     print(f"  2 workers vs 1 worker:  {s1:.2f}x (target >= 1.7)")
     print(f"  2 workers vs nbgrader:  {sn:.2f}x (target >= 1.5)")
-    ok = s1 >= 1.7 and sn >= 1.5
+    print(f"  per core (1 worker vs nbgrader): {per_core:.2f}x (target >= 1.5)")
+    print(f"  2 workers: {60 * n / t2:.1f} submissions/min (target >= 68 on an idle 2-core machine)")
+    ok = s1 >= 1.7 and sn >= 1.5 and per_core >= 1.5
     print("  PASS" if ok else "  BELOW TARGET")
     return 0 if ok else 1
 

@@ -172,6 +172,9 @@ def grade_submission(job: Job) -> dict:
                 files.update({f".mpl/{Path(p).name}": p for p in job.mpl_cache})
                 run_nb = copy.deepcopy(nb)  # declared test cells become call cells
                 requests = judge.substitute(run_nb, judge.parts_for(job.assignment), kdir)
+                if requests and judge.skip_trailing_demos(run_nb):
+                    general.append("The demonstration cells after the last test were not run "
+                                   "while grading (they earn no points); run them yourself.")
                 _prepare_kernel_dir(kdir, expected, uid, files, job.isolation)
                 nbformat.write(student_view(nb), kdir / expected)
                 if uid is not None:
@@ -182,6 +185,8 @@ def grade_submission(job: Job) -> dict:
                 for i, cell in enumerate(run_nb.cells):
                     if cell.cell_type == "code":
                         nb.cells[i].outputs = cell.get("outputs", [])
+                    elif nb.cells[i].cell_type == "code":
+                        nb.cells[i].outputs = []
                 judge.apply(nb, runs, requests, kdir)
                 grades = grade_notebook(nb, runs, job.limits)
                 links = linked_tests(template)

@@ -154,7 +154,7 @@ def prepare(part: Part, kdir: Path, seed: int | None = None) -> Request:
 def _read_result(path: Path) -> dict | str:
     """The kernel's result file as {key: array}; a string says why it cannot be used."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)  # a FIFO must not block
     except OSError:
         return "no result came back (the cell did not finish)"
     try:
@@ -287,3 +287,23 @@ def apply(nb, runs: list, requests: dict[int, Request], kdir: Path) -> None:
                 "error", ename="AssertionError", evalue=message, traceback=[])]
             run.status, run.ename, run.evalue = "error", "AssertionError", message
         run.stderr = False
+
+
+def skip_trailing_demos(nb) -> list[int]:
+    """In the notebook the kernel runs, turn the locked, ungraded code cells after the last
+    graded cell ("See it" demos) into raw cells, so they are not run while grading: with the
+    judge outside the kernel they cannot change a score. Returns their indices."""
+    graded = [i for i, c in enumerate(nb.cells)
+              if (c.get("metadata", {}).get("nbgrader", {}) or {}).get("grade")]
+    if not graded:
+        return []
+    skipped = []
+    for i in range(graded[-1] + 1, len(nb.cells)):
+        cell = nb.cells[i]
+        meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
+        if cell.cell_type == "code" and meta.get("locked") and not meta.get("grade"):
+            cell.cell_type = "raw"
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+            skipped.append(i)
+    return skipped

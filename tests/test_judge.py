@@ -12,6 +12,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -143,3 +144,32 @@ def test_tolerance_policy():
     assert np.allclose(_core.tolerance(ref, check), rtol * ref + rtol * 100.0)
     assert _core.compare(check, [ref * (1 + rtol / 2)], [ref]) is None
     assert _core.compare(check, [ref * (1 + 1e-9)], [ref]) is not None
+
+
+def _solution(assignment: str, grade_id: str) -> str:
+    import nbformat
+
+    from coursekit import _nb
+
+    root = Path(__file__).resolve().parents[1]
+    nb = nbformat.read(root / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    src = _nb.cells_by_id(nb)[grade_id].source
+    return src.replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", "")
+
+
+@pytest.mark.parametrize("assignment, answer, part", [
+    ("problems", "p611_code", "p611_test"),             # a dict with a tuple and big ints
+    ("problems", "p66_code_a", "p66_test_a"),           # a dict of labels
+    ("sgd", "minibatches", "test_minibatches"),         # ragged batches, an rng argument, raises
+    ("momentum", "steps_to_reach", "test_steps_to_reach"),  # None for "never"
+    ("line_search", "ls_bracket_search", "ls_bracket_search_tests"),  # a search's own tol
+])
+def test_every_kind_of_answer_comes_back_through_the_file(tmp_path, assignment, answer, part):
+    import importlib
+
+    parts = importlib.import_module(f"steplab.exercises.{assignment}").PARTS
+    code = _solution(assignment, answer)
+    if part == "ls_bracket_search_tests":
+        code = _solution(assignment, "ls_bracket_step") + "\n" + code
+    ok, msg = _kernel(tmp_path, code, parts[part])
+    assert ok, msg

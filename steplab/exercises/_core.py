@@ -22,7 +22,7 @@ kernel only *calls* the functions on inputs the grader drew with fresh seeds and
 results as plain arrays; :func:`judge` runs in the grading process, never in the kernel.
 
 Tolerance policy (one for every assignment):
-``|got - ref| <= rtol * |ref| + rtol * max(1, max|ref|)`` elementwise, with
+``|got - ref| <= rtol * |ref| + rtol * max(1, max|ref|) + atol`` elementwise, with
 ``rtol = 64 * ops * 2**-53 + method_rtol``: ``ops`` floating-point operations in the chain
 each add at most one rounding error (2**-53) to the result, the factor 64 covers
 conditioning and a different order of the same operations; ``method_rtol`` is the stated
