@@ -19,6 +19,7 @@ AUTOGRADE_ARGS ?=
 FEEDBACK_ARGS ?=
 # the student's working copy that `make check` runs
 NOTEBOOK ?= work/$(ASSIGNMENT)/$(ASSIGNMENT).ipynb
+SCHEDULER ?=
 
 .PHONY: lab instructor exercises test venv lock release release-check lessons autograde feedback check bench lint clean help
 
@@ -31,6 +32,7 @@ help:
 	@echo "make release-check   only report whether release/ and solutions/ are in sync"
 	@echo "make lessons   re-run chapters/ and refresh their committed text outputs (held by nbval)"
 	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
+	@echo "               [SCHEDULER=tcp://host:8786]   ... or on a Dask cluster (README, Scaling out)"
 	@echo "make feedback ASSIGNMENT=adam   rebuild feedback/ after manual grading (hidden tests left out;"
 	@echo "               refuses while written parts are ungraded: FEEDBACK_ARGS=--allow-ungraded counts them 0)"
 	@echo "make check ASSIGNMENT=adam   a student's self-check of work/adam/adam.ipynb (visible tests;"
@@ -91,7 +93,8 @@ release-check: $(STAMP)
 
 autograde: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make autograde ASSIGNMENT=<name> [WORKERS=2]"; exit 2; }
-	$(BIN)/python -m coursekit autograde $(ASSIGNMENT) --workers $(WORKERS) $(AUTOGRADE_ARGS)
+	$(BIN)/python -m coursekit autograde $(ASSIGNMENT) --workers $(WORKERS) \
+		$(if $(SCHEDULER),--scheduler $(SCHEDULER)) $(AUTOGRADE_ARGS)
 
 feedback: $(STAMP)
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make feedback ASSIGNMENT=<name>"; exit 2; }
@@ -108,6 +111,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
 	$(BIN)/python benchmarks/bench_widgets.py --browser
 	$(BIN)/python benchmarks/bench_autograde.py
+	$(BIN)/python benchmarks/bench_cluster.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check steplab tests benchmarks

@@ -7,8 +7,10 @@
     python -m coursekit release [...]           # coursekit.release:main
 
 ``autograde`` exits 0 when the class was graded, even if some submissions failed (they are
-listed), 1 when no submission could be graded because of the grader, and 2 when grading could
-not run at all (unknown assignment, no submissions folder, unreadable gradebook).
+listed), 1 when no submission could be graded because of the grader, 2 when grading could
+not run at all (unknown assignment, no submissions folder, unreadable gradebook, unreachable
+Dask scheduler), and 3 when the Dask scheduler went away mid-run (what was merged stays
+merged: restart the scheduler and its workers and run the same command again).
 ``feedback`` exits 1 when written parts are not graded yet (their pages say so; it lists
 them) unless ``--allow-ungraded`` counts them as 0. ``check``: see :mod:`coursekit.check`.
 """
@@ -39,10 +41,16 @@ def _autograde(args) -> int:
                               zip_path=args.zip, id_pattern=args.id_pattern,
                               db_url=args.db_url, limits=limits, students=args.student,
                               out_dir=args.out, progress=not args.no_progress,
-                              report=not args.no_report, allow_engine=args.allow_engine)
+                              report=not args.no_report, allow_engine=args.allow_engine,
+                              scheduler=args.scheduler, regrade=args.regrade)
     except ValueError as exc:
         print(f"autograde: cannot grade: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # coursekit.cluster.SchedulerLost: stopped mid-run
+        if not hasattr(exc, "exit_code"):
+            raise
+        print(f"autograde: stopped: {exc}", file=sys.stderr)
+        return exc.exit_code
     print(res.summary_path.read_text(), end="")
     print(f"grades:  {res.csv_path}")
     if res.report_path:
@@ -123,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--nproc", type=int, default=48, help="processes+threads per kernel")
     a.add_argument("--allow-engine", action="append", default=[],
                    help="steplab name an answer may use (repeat)")
+    a.add_argument("--scheduler", help="grade on a Dask cluster, e.g. tcp://host:8786 "
+                                       "(README, Scaling out); --workers is then unused")
+    a.add_argument("--regrade", action="store_true",
+                   help="with --scheduler: grade again students already graded for the same "
+                        "submission (a rerun skips them by default)")
     a.add_argument("--no-progress", action="store_true")
     a.add_argument("--no-report", action="store_true")
     f = sub.add_parser("feedback", help="rebuild feedback/ from autograded/ and the "

@@ -141,10 +141,15 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
                     db_url: str | None = None, limits: Limits = _DEFAULT_LIMITS,
                     students: list[str] | None = None, out_dir: str | None = None,
                     progress: bool = True, report: bool = True, allow_engine=(),
-                    log=print) -> ClassResult:
+                    log=print, scheduler: str | None = None,
+                    regrade: bool = False) -> ClassResult:
     """Autograde every submission of ``assignment`` in parallel (one sandboxed worker process
     per submission), merge the scores into the gradebook, write grades CSV, summary and
-    report. Raises ValueError when grading cannot run (bad assignment, paths, database)."""
+    report. Raises ValueError when grading cannot run (bad assignment, paths, database).
+
+    With ``scheduler`` (``tcp://host:8786``) the submissions are graded as tasks on a Dask
+    cluster instead of local processes (:mod:`coursekit.cluster`; ``regrade`` grades again
+    students already graded for the same submission, which a rerun otherwise skips)."""
     from nbgrader.api import Gradebook
 
     t0 = time.monotonic()
@@ -209,7 +214,14 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
                 for s in subs]
         log(f"autograde {assignment}: {len(jobs)} submission(s), {workers} worker(s), "
             f"sandbox: {sandbox.label(isolation)} ({limits.describe()})")
-        if jobs:
+        if scheduler:
+            from . import cluster
+
+            results = cluster.grade_on_cluster(
+                jobs, scheduler, course=course, assignment=assignment, db_url=db_url,
+                progress=progress, regrade=regrade, on_started=open_gradebook,
+                on_result=on_result, log=log)
+        elif jobs:
             results = _run_pool(jobs, workers, limits, progress, tmp,
                                 on_started=open_gradebook, on_result=on_result)
         else:
