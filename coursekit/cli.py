@@ -42,7 +42,8 @@ def _autograde(args) -> int:
                               db_url=args.db_url, limits=limits, students=args.student,
                               out_dir=args.out, progress=not args.no_progress,
                               report=not args.no_report, allow_engine=args.allow_engine,
-                              scheduler=args.scheduler, regrade=args.regrade)
+                              scheduler=args.scheduler, regrade=args.regrade,
+                              demos=not args.skip_demos)
     except ValueError as exc:
         print(f"autograde: cannot grade: {exc}", file=sys.stderr)
         return 2
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--regrade", action="store_true",
                    help="with --scheduler: grade again students already graded for the same "
                         "submission (a rerun skips them by default)")
+    a.add_argument("--skip-demos", action="store_true",
+                   help="do not run the ungraded 'See it' cells after the last test (faster; "
+                        "their figures are then missing from the feedback pages)")
     a.add_argument("--no-progress", action="store_true")
     a.add_argument("--no-report", action="store_true")
     f = sub.add_parser("feedback", help="rebuild feedback/ from autograded/ and the "

@@ -97,6 +97,8 @@ class Job:
     release_files: dict
     sub_notes: list
     mpl_cache: list = field(default_factory=list)
+    demos: bool = True    # run the "See it" cells after the last test (their figures reach
+                          # the feedback page); False grades faster, they earn no points
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -171,7 +173,7 @@ def grade_submission(job: Job) -> dict:
                 files.update({f".mpl/{Path(p).name}": p for p in job.mpl_cache})
                 run_nb = copy.deepcopy(nb)  # declared test cells become call cells
                 requests = judge.substitute(run_nb, judge.parts_for(job.assignment), kdir)
-                if requests and judge.skip_trailing_demos(run_nb):
+                if requests and not job.demos and judge.skip_trailing_demos(run_nb):
                     general.append("The demonstration cells after the last test were not run "
                                    "while grading (they earn no points); run them yourself.")
                 _prepare_kernel_dir(kdir, expected, uid, files, job.isolation)

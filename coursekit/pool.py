@@ -142,7 +142,7 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
                     students: list[str] | None = None, out_dir: str | None = None,
                     progress: bool = True, report: bool = True, allow_engine=(),
                     log=print, scheduler: str | None = None,
-                    regrade: bool = False) -> ClassResult:
+                    regrade: bool = False, demos: bool = True) -> ClassResult:
     """Autograde every submission of ``assignment`` in parallel (one sandboxed worker process
     per submission), merge the scores into the gradebook, write grades CSV, summary and
     report. Raises ValueError when grading cannot run (bad assignment, paths, database).
@@ -210,7 +210,7 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
             else {}
         mpl_cache = _matplotlib_font_cache()
         jobs = [Job(s.student, assignment, s.files, s.timestamp, templates, str(course),
-                    limits, isolation, forbidden, release_files, s.notes, mpl_cache)
+                    limits, isolation, forbidden, release_files, s.notes, mpl_cache, demos)
                 for s in subs]
         log(f"autograde {assignment}: {len(jobs)} submission(s), {workers} worker(s), "
             f"sandbox: {sandbox.label(isolation)} ({limits.describe()})")
