@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-#: the kernelspec every notebook of the course carries (CONVENTIONS.md)
+#: the kernelspec every notebook of the course carries (docs/design.md)
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 #: cell metadata that Jupyter, nbclient or editors add and that carries no meaning for us

@@ -38,7 +38,7 @@ def resolve_db_url(course: Path, db_url: str | None, config=None) -> str:
 
 
 def _venv_on_path() -> None:
-    """nbgrader calls ``alembic`` by name when it creates a gradebook (DESIGN.md 5)."""
+    """nbgrader calls ``alembic`` by name when it creates a gradebook (docs/design.md, "Pitfalls")."""
     venv_bin = str(Path(sys.executable).parent)
     if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
@@ -47,7 +47,7 @@ def _venv_on_path() -> None:
 def register_assignment(db_url: str, assignment: str, templates: dict[str, NotebookNode],
                         log=print) -> None:
     """Create the assignment, its notebooks and cells in the gradebook if missing
-    (nbgrader's ``SaveCells``; a fresh clone has no gradebook, DESIGN.md 5)."""
+    (nbgrader's ``SaveCells``; a fresh clone has no gradebook, docs/design.md)."""
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.preprocessors import SaveCells
 

@@ -16,7 +16,7 @@ The notebooks are then normalized (no outputs, no timing metadata, stable cell i
 bytes. Other files of an assignment folder are copied as they are.
 
 nbgrader creates the gradebook by running the ``alembic`` command, so this module puts the
-running interpreter's ``bin/`` directory first on ``PATH`` while it works (DESIGN.md 5).
+running interpreter's ``bin/`` directory first on ``PATH`` while it works (docs/design.md, "Pitfalls").
 """
 
 from __future__ import annotations

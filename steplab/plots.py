@@ -1,7 +1,7 @@
 """Plot helpers for UDL chapter 6: loss surfaces, trajectories, loss curves, model fits,
 line-search brackets and Hessian eigen-directions.
 
-Conventions (DESIGN.md section 4):
+Conventions (docs/design.md):
 
 - every ``plot_*`` function takes ``ax=None``; only when ``ax`` is ``None`` does it create a
   figure (:func:`steplab.style.figure`). It never calls ``plt.show()``;

@@ -1,6 +1,6 @@
 """Loss functions over parameters ``phi``: the models of UDL chapter 6.
 
-Every problem has the same members (DESIGN.md section 2):
+Every problem has the same members (docs/architecture.md):
 
 ``loss(phi)``
     ``phi`` of shape ``(P,)`` gives a float; shape ``(..., P)`` gives an array ``(...)``, so a

@@ -1,6 +1,6 @@
 """Live explorers for UDL chapter 6, built on ipywidgets + matplotlib (ipympl in JupyterLab).
 
-Every explorer is a class with the same parts (DESIGN.md section 4, rule 4):
+Every explorer is a class with the same parts (docs/design.md, "Run, then plot"):
 
 ``compute(**params)``
     pure and cached: runs :func:`steplab.minimize` and returns Trajectories; no drawing;

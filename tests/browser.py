@@ -1,4 +1,4 @@
-"""Drive JupyterLab in headless Chromium for end-to-end tests (DESIGN.md section 5).
+"""Drive JupyterLab in headless Chromium for end-to-end tests (docs/design.md, "Pitfalls").
 
 Reusable by every browser test (the widget tests and the lesson notebooks)::
 

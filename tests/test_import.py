@@ -1,4 +1,4 @@
-"""`import steplab` stays light: no plotting, widget or torch import (DESIGN.md section 2).
+"""`import steplab` stays light: no plotting, widget or torch import (docs/design.md).
 Import time itself is measured in benchmarks/bench_engine.py, not asserted here."""
 
 import json

@@ -226,7 +226,7 @@ def test_adam_without_bias_correction():
 
 
 def test_momentum_equals_heavyball_with_scaled_rate():
-    """DESIGN.md: UDL Momentum(alpha, beta) == HeavyBall(alpha*(1-beta), beta), since the
+    """UDL Momentum(alpha, beta) == HeavyBall(alpha*(1-beta), beta), since the
     velocity is v = -alpha m (identical up to floating-point rounding)."""
     problem, phi0 = _problems()["gabor"]
     a, b = 0.05, 0.8

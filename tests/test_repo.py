@@ -122,3 +122,13 @@ def test_ci_runs_the_readme_command():
     assert "make test" in readme and "make lab" in readme
     assert re.search(r"^make test\b", ci, re.M), ".ci/run must call `make test`, the README's command"
 
+
+
+def test_repository_stands_on_its_own():
+    # README, code, notebooks and tests never point outside the repository: no design documents
+    # that only the team has, no absolute paths of a developer's or the grading machine.
+    pattern = r"DESIGN\.md|CONVENTIONS\.md|shared/(reference|seeds|hooks)|/work/(shared|main)\b"
+    out = subprocess.run(["git", "grep", "-n", "-I", "-E", pattern, "--", ".", ":!tests/test_repo.py",
+                          ":!tests/test_notebooks_static.py"],
+                         cwd=ROOT, capture_output=True, text=True).stdout
+    assert not out, f"references to files outside the repository:\n{out}"

@@ -1,4 +1,4 @@
-"""The engine vs torch.optim, step for step, in float64 (DESIGN.md: where the forms coincide
+"""The engine vs torch.optim, step for step, in float64 (where the forms coincide
 they match to 1e-10 relative). torch is optional: this module is skipped without it.
 
 Reference: torch.optim itself; the gradient fed to both is the same numpy gradient of the
@@ -69,7 +69,7 @@ CASES = {
                  lambda ps: T.Adadelta(ps, lr=1.0, rho=0.9, eps=1e-6)),
     "AdamW": (sl.AdamW(alpha=0.05, beta=0.9, gamma=0.99, epsilon=1e-8, weight_decay=0.1),
               lambda ps: T.AdamW(ps, lr=0.05, betas=(0.9, 0.99), eps=1e-8, weight_decay=0.1)),
-    # not required by DESIGN.md, but the documented forms are torch's:
+    # beyond the published API, but the documented forms are torch's:
     "AMSGrad": (sl.AMSGrad(alpha=0.05, beta=0.9, gamma=0.99),
                 lambda ps: T.Adam(ps, lr=0.05, betas=(0.9, 0.99), amsgrad=True)),
     "NAdam": (sl.NAdam(alpha=0.05, beta=0.9, gamma=0.99),

@@ -1,5 +1,5 @@
 """The training loop: minibatches (UDL 6.2, eq. 6.10), epochs (problem 6.9), divergence and
-argument checks (DESIGN.md section 2 "Training loop")."""
+argument checks (docs/architecture.md, the training loop)."""
 
 import numpy as np
 import pytest
