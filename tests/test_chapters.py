@@ -78,6 +78,45 @@ def gabor_grad(phi):
     return np.array([np.sum(2 * r * dfdz), np.sum(2 * r * dfdz * 0.06 * GAB_X)])
 
 
+def gabor_critical_points(box=((-10, 10), (2.5, 22.5)), n=61):
+    """Every critical point of eqs. 6.8-6.9 in ``box``, found independently of the engine: plain
+    (undamped) Newton steps on the gradient of problem 6.3 from an n x n grid of starts, all at
+    once, the Hessian by central differences of that gradient; converged points in the box are
+    deduplicated (1e-4 apart). Returns [(phi, loss, kind)] sorted by loss."""
+    def grads(phis):                                     # (N, 2) -> (N, 2), problem 6.3
+        z = phis[:, :1] + 0.06 * phis[:, 1:] * GAB_X
+        e = np.exp(-z ** 2 / 32)
+        r = np.sin(z) * e - GAB_Y
+        d = 2 * r * (np.cos(z) - z * np.sin(z) / 16) * e
+        return np.stack([d.sum(1), (d * 0.06 * GAB_X).sum(1)], axis=1)
+
+    def hessians(phis, h=1e-5):                          # (N, 2, 2), column k = d grad / d phi_k
+        cols = [(grads(phis + h * e) - grads(phis - h * e)) / (2 * h) for e in np.eye(2)]
+        return np.stack(cols, axis=2)
+
+    lo, hi = np.array(box, float).T
+    a, b = np.meshgrid(np.linspace(lo[0], hi[0], n), np.linspace(lo[1], hi[1], n))
+    phis = np.stack([a.ravel(), b.ravel()], axis=1)
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            H, g = hessians(phis), grads(phis)
+            det = H[:, 0, 0] * H[:, 1, 1] - H[:, 0, 1] * H[:, 1, 0]
+            step = np.stack([H[:, 1, 1] * g[:, 0] - H[:, 0, 1] * g[:, 1],
+                             H[:, 0, 0] * g[:, 1] - H[:, 1, 0] * g[:, 0]], axis=1) / det[:, None]
+            phis = np.where(np.isfinite(step), phis - step, np.nan)
+        ok = (np.linalg.norm(grads(phis), axis=1) < 1e-9) & np.all((phis >= lo) & (phis <= hi), axis=1)
+    found = []
+    for phi in phis[ok]:
+        if not any(np.linalg.norm(phi - q) < 1e-4 for q in found):
+            found.append(phi)
+    out = []
+    for phi in found:
+        lam = np.linalg.eigvalsh(hessians(phi[None])[0])
+        kind = "minimum" if lam.min() > 0 else "maximum" if lam.max() < 0 else "saddle"
+        out.append((phi, gabor_loss(phi), kind))
+    return sorted(out, key=lambda c: c[1])
+
+
 def exact_line_search(phi, steps):
     """GD with the exact step alpha* = g'g / g'Hg on the linear-regression quadratic."""
     phis = [np.asarray(phi, float)]
@@ -426,6 +465,29 @@ def distances(name):
     """The distances printed after ``name``; "<1e-12" (round-off) reads as 0."""
     text = re.search(name + r"\s+distance to the optimum after each step: \[([^\]]*)\]", out(S67)).group(1)
     return [0.0 if v == "<1e-12" else float(v) for v in text.split()]
+
+
+def test_6_7_finds_every_critical_point_of_figure_6_4():
+    ref = gabor_critical_points()
+    kinds = [k for _, _, k in ref]
+    counts = {k: kinds.count(k) for k in ("minimum", "saddle", "maximum")}
+    assert counts == {"minimum": 8, "saddle": 20, "maximum": 12}           # issue 15, defect 1
+    m = re.search(r"\{'minimum': (\d+), 'saddle': (\d+), 'maximum': (\d+)\}", out(S67))
+    assert [int(v) for v in m.groups()] == [counts["minimum"], counts["saddle"], counts["maximum"]]
+    # the printed rows: the three lowest critical points (all minima) and the lowest saddle
+    rows = grab_all(S67, r"phi = \(\s*" + NUM + r",\s*" + NUM + r"\)\s+loss\s+" + NUM + r"\s+(?:minimum|saddle)")
+    want = ref[:3] + [c for c in ref if c[2] == "saddle"][:1]
+    assert len(rows) == 4
+    for (p0, p1, loss), (phi, ref_loss, _) in zip(rows, want, strict=True):
+        np.testing.assert_allclose([p0, p1], phi, atol=5e-3)
+        assert loss == pytest.approx(ref_loss, abs=5e-4)
+    kinds_printed = re.findall(r"loss\s+[\d.]+\s+(minimum|saddle|maximum)", out(S67))
+    assert kinds_printed == [c[2] for c in want]
+    # the runner-up is the minimum lesson 6.1 prints, (-5.82, 13.82) with loss 3.36
+    np.testing.assert_allclose(ref[1][0], [-5.82, 13.82], atol=5e-3)
+    assert ref[1][1] == pytest.approx(3.356, abs=5e-4) and ref[1][2] == "minimum"
+    lesson_6_1 = grab_all(S61, r"phi = \(\s*" + NUM + r",\s*" + NUM + r"\): minimum, loss " + NUM)
+    np.testing.assert_allclose(lesson_6_1[1], [*ref[1][0], ref[1][1]], atol=5e-3)
 
 
 def test_6_7_newton_and_cg_on_a_quadratic():
