@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# The venv's bin/ goes first on PATH so nbgrader finds `alembic` and `jupyter` (DESIGN.md 5).
+# The venv's bin/ goes first on PATH so nbgrader finds `alembic` and `jupyter` (docs/design.md).
 export PATH := $(abspath $(BIN)):$(PATH)
 export MPLBACKEND := Agg
 STAMP := $(VENV)/.installed
@@ -17,17 +17,19 @@ ASSIGNMENT ?=
 WORKERS ?= 2
 AUTOGRADE_ARGS ?=
 
-.PHONY: lab test venv lock release release-check lessons autograde feedback bench lint clean help
+.PHONY: lab instructor exercises test venv lock release release-check lessons autograde feedback bench lint clean help
 
 help:
-	@echo "make lab       open JupyterLab on chapters/00_index.ipynb (LAB_ARGS=--no-browser on servers)"
+	@echo "make lab       the student's JupyterLab: lessons and your exercises (LAB_ARGS=--no-browser on servers)"
+	@echo "make exercises copy new exercises from release/ into your working copy work/ (never overwrites)"
+	@echo "make instructor  JupyterLab with nbgrader's instructor tools (formgrader, create assignment)"
 	@echo "make test      run every test (engine, notebooks, nbgrader round trip, browser)"
 	@echo "make release   regenerate release/ and solutions/ from source/ (commit the result)"
 	@echo "make release-check   only report whether release/ and solutions/ are in sync"
 	@echo "make lessons   re-run chapters/ and refresh their committed text outputs (held by nbval)"
 	@echo "make autograde ASSIGNMENT=adam [WORKERS=2]   grade submitted/ in parallel"
 	@echo "make feedback ASSIGNMENT=adam   rebuild feedback/ after manual grading (hidden tests left out)"
-	@echo "make lock      refresh requirements.lock (exact versions + hashes) from pyproject.toml"
+	@echo "make lock      refresh requirements.lock (exact versions + hashes) from pyproject.toml [UPGRADE=1]"
 	@echo "make bench     speed and latency benchmarks (not part of make test)"
 
 # Installs the exact versions (and hashes) of requirements.lock, then steplab itself without
@@ -39,15 +41,35 @@ $(STAMP): $(LOCK) pyproject.toml
 	@touch $(STAMP)
 
 # Refresh requirements.lock from pyproject.toml (uv's resolver; hashes for every platform's wheels).
+# Keeps every pin that still fits; `make lock UPGRADE=1` moves everything to the newest versions.
 # Then run `make test`: tests/test_repo.py checks that environment.yml carries the same pins.
+UPGRADE ?=
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
-		--generate-hashes --no-emit-index-url --upgrade -o $(LOCK)
+		--generate-hashes --no-emit-index-url $(if $(UPGRADE),--upgrade) -o $(LOCK)
 
 venv: $(STAMP)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/00_index.ipynb $(ROOT_FLAG) $(LAB_ARGS)
+# The student's lab: serves the course root (lessons in chapters/, answers in work/), opens the
+# index, and hides the instructor's tools and files (.jupyter/student/: nbgrader's formgrader,
+# create-assignment and course-list extensions off; source/, solutions/, ... not listed).
+LAB = $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ROOT_FLAG) $(LAB_ARGS)
+lab: $(STAMP) exercises
+	JUPYTER_CONFIG_PATH=$(CURDIR)/.jupyter/student $(LAB) --LabApp.default_url=/lab/tree/chapters/00_index.ipynb
+
+# The instructor's lab: every nbgrader extension (Create Assignment, Formgrader, ...) and file.
+instructor: $(STAMP)
+	$(LAB) --LabApp.default_url=/lab/tree/README.md
+
+# A student's working copy: release/<a>/ -> work/<a>/ (git-ignored). Copies only files the student
+# does not have yet, so running it again after pulling course updates never overwrites an answer.
+exercises:
+	@for dir in release/*/; do a=$$(basename "$$dir"); \
+	  (cd "$$dir" && find . -type f ! -path '*/.ipynb_checkpoints/*') | while read -r f; do \
+	    dest="work/$$a/$${f#./}"; \
+	    if [ ! -e "$$dest" ]; then mkdir -p "$$(dirname "$$dest")"; cp -p "$$dir/$${f#./}" "$$dest"; \
+	      echo "exercises: new $$dest"; fi; \
+	  done; done
 
 # Lessons are held by strict nbval (their committed text outputs are compared); the exercise
 # notebooks are executed by the nbgrader round-trip tests in tests/test_nbgrader.py.

@@ -1,7 +1,7 @@
 """nbgrader settings for this course directory (the repository root).
 
 Read by every ``nbgrader`` command started here and by ``python -m coursekit.release``.
-See notes in DESIGN.md section 5 for the pitfalls these settings answer.
+docs/design.md ("Pitfalls of the tools underneath") explains the pitfalls these settings answer.
 """
 
 from nbgrader.preprocessors import ClearMarkScheme, ClearOutput, IncludeHeaderFooter, LockCells
@@ -48,7 +48,7 @@ c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
 # --- generated solutions --------------------------------------------------------------------
-# solutions/ is committed without outputs (CONVENTIONS.md), so generate_solution does not
+# solutions/ is committed without outputs (docs/design.md), so generate_solution does not
 # execute the notebook (its default list ends with Execute); the round-trip test in
 # tests/test_nbgrader.py executes and grades the solution instead.
 c.GenerateSolution.preprocessors = [IncludeHeaderFooter, LockCells, ClearOutput, ClearMarkScheme]

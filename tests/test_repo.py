@@ -121,3 +121,4 @@ def test_ci_runs_the_readme_command():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test" in readme and "make lab" in readme
     assert re.search(r"^make test\b", ci, re.M), ".ci/run must call `make test`, the README's command"
+
