@@ -335,6 +335,17 @@ def test_6_4_bias_correction_factors_closed_form():
         np.testing.assert_allclose(arr(m.group(1)), (1 - beta ** t) / np.sqrt(1 - gamma ** t), atol=5e-3)
 
 
+def test_6_4_epsilon_inside_or_outside_the_root():
+    rows = grab_all(S64, r"\|g\| = " + NUM + r": step / alpha with epsilon inside the root " + NUM + ", outside " + NUM)
+    assert [r[0] for r in rows] == [1.0, 1e-2, 1e-4, 1e-6]
+    for g, inside, outside in rows:
+        assert inside == pytest.approx(g / math.sqrt(g * g + 1e-8), abs=5e-5)    # eq. 6.14 as printed
+        assert outside == pytest.approx(g / (g + 1e-8), abs=5e-5)               # sqrt(v) + epsilon
+    assert rows[2][1] == pytest.approx(1 / math.sqrt(2), abs=5e-5)            # |g| = sqrt(epsilon)
+    md = markdown(S64)
+    assert "eqs. 6.13–6.14" in md and "eqs. 6.15–6.18" in md   # the book's numbering (Chinese edition)
+
+
 def test_6_4_first_adam_step():
     on = arr(re.search(r"bias correction on : first step moves by (\[[^\]]*\])", out(S64)).group(1))
     off = arr(re.search(r"bias correction off: first step moves by (\[[^\]]*\])", out(S64)).group(1))
@@ -680,7 +691,7 @@ CHINESE = {
     S62: ["随机梯度下降", "小批量", "批次", "周期", "学习率调度"],
     S63: ["动量"],
     S631: ["Nesterov 加速动量"],
-    S64: ["自适应矩估计", "归一化"],
+    S64: ["自适应矩估计", "梯度标准化"],
     S65: ["超参数", "批量大小", "学习率调度", "动量系数"],
     S66: ["线搜索", "括号法"],
     S67: ["海森矩阵", "凸函数", "牛顿法"],
