@@ -684,6 +684,67 @@ def test_6_9_learning_rate_closed_form():
     assert full == pytest.approx(e0 * (1 - 0.2 / 39 * 78) ** 30, rel=0.01)
 
 
+# --- 6.10 a real network ------------------------------------------------------------------------
+S610 = "06_10_real_network"
+
+
+@pytest.fixture(scope="module")
+def digits_reference():
+    """The digits from scikit-learn and the network, backpropagation and updates written out
+    in tests/test_networks.py (independent of steplab.networks)."""
+    import test_networks as T
+    data = T.load_data()
+    phi0 = __import__("steplab.networks", fromlist=["MLP"]).MLP(data["x_train"], data["y_train"]).init(0)
+    return T, data, phi0
+
+
+def test_6_10_data_and_network_sizes():
+    n_train, n_test, pixels = grab(S610, r"(\d+) training images, (\d+) test images, (\d+) pixels")
+    assert n_test == round(0.2 * 1797) and n_train == 1797 - n_test and pixels == 8 * 8
+    assert grab(S610, r"P = (\d+) parameters", 1) == 64 * 32 + 32 + 32 * 10 + 10
+    assert "backpropagation and finite differences agree to better than 1e-6 (relative): True" in out(S610)
+
+
+def test_6_10_six_optimizers(digits_reference):
+    T, data, phi0 = digits_reference
+    rows = {name.strip(): (int(st), float(lo), float(ac)) for name, st, lo, ac in re.findall(
+        r"^(.{16}) +(\d+) steps: training loss per example " + NUM + r", test accuracy " + NUM + "%", out(S610), re.M)}
+    settings = {"GD (full batch)": ("sgd", 0.001, None), "SGD": ("sgd", 0.01, 32), "momentum": ("momentum", 0.03, 32),
+                "Nesterov": ("nesterov", 0.03, 32), "Adam": ("adam", 0.003, 32), "RMSProp": ("rmsprop", 0.001, 32)}
+    assert list(rows) == list(settings)
+    for name, (opt, alpha, B) in settings.items():
+        steps, loss, acc = rows[name]
+        assert steps == 8 * (1 if B is None else math.ceil(1438 / B))
+        gamma = 0.9 if opt == "rmsprop" else 0.999
+        phi = T.reference_train(phi0, data, opt, alpha, epochs=8, B=B, gamma=gamma)
+        assert loss == pytest.approx(T.cross_entropy(phi, data["x_train"], data["y_train"]) / 1438, abs=0.005), name
+        assert acc == pytest.approx(100 * T.accuracy(phi, data), abs=0.5), name
+    assert min(rows[k][2] for k in settings if k != "GD (full batch)") >= 94      # "94-97 %" in the prose
+    assert max(rows[k][2] for k in settings) <= 97
+
+
+def test_6_10_adam_has_the_widest_good_range(digits_reference):
+    T, data, phi0 = digits_reference
+    alphas = 10.0 ** np.arange(-4, 0.01, 0.5)
+    printed = re.search(r"^alpha\s+(.*?)\s+>= 90%$", out(S610), re.M).group(1).split()
+    np.testing.assert_allclose([float(a) for a in printed], alphas, rtol=0.06)   # printed as 3e-04 etc.
+    counts = {}
+    for name, opt in (("SGD", "sgd"), ("momentum", "momentum"), ("Adam", "adam")):
+        m = re.search(rf"^{name}\s+((?:(?:\d+%|--)\s+)+)(\d+) of 9$", out(S610), re.M)
+        accs = [np.nan if v == "--" else float(v) for v in m.group(1).replace("%", " ").split()]
+        ref = []
+        for a in alphas:
+            phi = T.reference_train(phi0, data, opt, a, epochs=2, B=32)
+            with np.errstate(all="ignore"):
+                up = not T.cross_entropy(phi, data["x_train"], data["y_train"]) < T.cross_entropy(
+                    phi0, data["x_train"], data["y_train"])
+            ref.append(np.nan if up else 100 * T.accuracy(phi, data))
+        np.testing.assert_allclose(accs, ref, atol=0.5, err_msg=name)     # nan where the loss went up
+        assert int(m.group(2)) == sum(r >= 90 for r in ref if not np.isnan(r))
+        counts[name] = int(m.group(2))
+    assert counts["Adam"] > counts["momentum"] >= counts["SGD"]       # the lesson's claim
+
+
 # --- the shape of every lesson ------------------------------------------------------------------
 #: key terms and the Chinese edition's words for them (seed text of UDL ch. 6, Chinese edition)
 CHINESE = {
@@ -697,6 +758,7 @@ CHINESE = {
     S67: ["海森矩阵", "凸函数", "牛顿法"],
     S68: ["优化算法", "病态", "梯度截断"],
     S69: ["小批量", "批量大小", "学习率", "条件数"],
+    S610: ["多层感知机", "交叉熵", "反向传播"],
 }
 
 #: what each equation must contain (transcribed from UDL ch. 6)
