@@ -46,7 +46,7 @@ def cliff(height: float = 4.0, sharpness: float = 20.0, edge: float = 1.0) -> Fu
     ``height`` at ``phi0 = edge``: ``+ height * sig(-sharpness * (phi0 - edge))``. On the wall the
     gradient is about ``height * sharpness / 4``; a gradient step there catapults the parameters
     far away unless the gradient is clipped (``minimize(..., clip=c)``)."""
-    h, k, e = V.rate(height, "height"), V.rate(sharpness, "sharpness"), float(edge)
+    h, k, e = V.rate(height, "height"), V.rate(sharpness, "sharpness"), V.finite(edge, "edge")
 
     def _s(p):
         return 0.5 * (1.0 + np.tanh(-0.5 * k * (p[..., 0] - e)))   # sig(-k (phi0 - e))
@@ -66,7 +66,7 @@ def long_term_product(w, T: int) -> np.ndarray:
     ``t = 0..T`` (``w`` scalar or an array of eigenvalues, giving shape ``(T+1, len(w))``): it
     vanishes for ``|w| < 1`` and explodes for ``|w| > 1``, and so do the gradients through it."""
     T = V.positive_int(T, "T")
-    w = np.asarray(w, dtype=float)
+    w = V.array(w, "w")
     t = np.arange(T + 1).reshape(-1, *([1] * w.ndim))
     return w ** t
 
@@ -87,12 +87,12 @@ class DeepLinearChain(Problem):
     name = "deep linear chain"
 
     def __init__(self, x, y, depth: int = 6, batch_norm: bool = False):
-        x = np.array(x, dtype=float)
-        y = np.array(y, dtype=float)
+        x = np.array(V.array(x, "x"))
+        y = np.array(V.array(y, "y"))
         if x.ndim != 1 or x.shape != y.shape or x.size < 2:
             raise ValueError(f"x and y must be 1-D of the same length >= 2; got {x.shape}, {y.shape}.")
         self.depth = V.positive_int(depth, "depth")
-        self.batch_norm = bool(batch_norm)
+        self.batch_norm = V.flag(batch_norm, "batch_norm")
         self.x, self.y, self.n = x, y, x.size
         self.P = self.depth + (2 if self.batch_norm else 0)
         names = [f"w{k + 1}" for k in range(self.depth)]
@@ -140,8 +140,7 @@ class DeepLinearChain(Problem):
 def early_stopping_curve(train_loss, val_loss, patience: int = 10) -> dict:
     """Early stopping (Goodfellow 7.8, 8.1.2): the step with the lowest validation loss, and the
     step at which training would stop after ``patience`` steps without improvement."""
-    train_loss = np.asarray(train_loss, dtype=float)
-    val_loss = np.asarray(val_loss, dtype=float)
+    train_loss, val_loss = V.array(train_loss, "train_loss"), V.array(val_loss, "val_loss")
     if train_loss.shape != val_loss.shape or train_loss.ndim != 1:
         raise ValueError("train_loss and val_loss must be 1-D arrays of the same length.")
     patience = V.positive_int(patience, "patience")

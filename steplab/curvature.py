@@ -71,6 +71,7 @@ def hessian(problem, phi, method: str = "auto", h: float = 1e-5) -> np.ndarray:
     phi = _phi1(problem, phi)
     if method not in ("auto", "analytic", "fd"):
         raise ValueError(f'method must be "auto", "analytic" or "fd"; got {method!r}.')
+    h = V.rate(h, "h")
     if method != "fd" and hasattr(problem, "hessian"):
         H = np.asarray(problem.hessian(phi), dtype=float)
     elif method == "analytic":
@@ -104,7 +105,8 @@ def hvp(problem, phi, v, h: float | None = None) -> np.ndarray:
     """
     problem = _as_problem(problem, phi)
     phi = _phi1(problem, phi)
-    v = np.asarray(v, dtype=float)
+    v = V.array(v, "v")
+    h = None if h is None else V.rate(h, "h")
     if v.shape != phi.shape:
         raise ValueError(f"v must have the shape of phi, {phi.shape}; got {v.shape}.")
     nv = float(np.linalg.norm(v))
@@ -317,6 +319,7 @@ def convex_mask(problem, grid, tol: float = 1e-9) -> np.ndarray:
     ``indexing="ij"``), or an array of points ``(..., P)`` (result shape ``(...)``). The
     smallest eigenvalue counts as non-negative when ``>= -tol * max(1, max |lambda|)``.
     """
+    tol = V.rate(tol, "tol", allow_zero=True)
     pts = _grid_points(problem, grid)
     flat = pts.reshape(-1, pts.shape[-1])
     out = np.empty(len(flat), dtype=bool)
@@ -344,7 +347,7 @@ def lr_hessian(x) -> np.ndarray:
 
     It does not depend on ``phi`` (the loss is quadratic in ``phi``) or on ``y``.
     """
-    x = np.asarray(x, dtype=float).reshape(-1)
+    x = V.array(x, "x").reshape(-1)
     if x.size == 0 or not np.all(np.isfinite(x)):
         raise ValueError("x must be a non-empty array of finite numbers (the inputs x_i).")
     return 2.0 * np.array([[x.size, x.sum()], [x.sum(), x @ x]])
@@ -456,6 +459,7 @@ def newton(problem, phi0, steps: int = 10, alpha: float = 0.0, gtol: float = 1e-
     Stops early when ``|grad| <= gtol``, or with ``diverged=True`` when the system is singular.
     """
     phi, steps = _start(problem, phi0, steps)
+    gtol = V.rate(gtol, "gtol", allow_zero=True)
     alpha = V.rate(alpha, "alpha", allow_zero=True)
     phis, message, diverged = [phi], "", False
     for t in range(1, steps + 1):
@@ -501,6 +505,7 @@ def conjugate_gradient(problem, phi0, steps: int = 10, variant: str = "PR",
                          f"got {variant!r}.")
     _check_ls(line_search)
     phi, steps = _start(problem, phi0, steps)
+    gtol = V.rate(gtol, "gtol", allow_zero=True)
     restart = phi.size if restart is None else V.positive_int(restart, "restart")
     g = np.asarray(problem.grad(phi), dtype=float)
     d = -g
@@ -540,6 +545,7 @@ def bfgs(problem, phi0, steps: int = 10, line_search: str = "auto", gtol: float 
     """
     _check_ls(line_search)
     phi, steps = _start(problem, phi0, steps)
+    gtol = V.rate(gtol, "gtol", allow_zero=True)
     P = phi.size
     M = np.eye(P)
     g = np.asarray(problem.grad(phi), dtype=float)
@@ -579,6 +585,7 @@ def lbfgs(problem, phi0, steps: int = 10, memory: int = 10, line_search: str = "
     """
     _check_ls(line_search)
     phi, steps = _start(problem, phi0, steps)
+    gtol = V.rate(gtol, "gtol", allow_zero=True)
     memory = V.positive_int(memory, "memory")
     g = np.asarray(problem.grad(phi), dtype=float)
     pairs: list = []
@@ -632,7 +639,7 @@ def coordinate_descent(problem, phi0, steps: int = 10, alpha: float | None = Non
     phi, steps = _start(problem, phi0, steps)
     if alpha is not None:
         alpha = V.rate(alpha, "alpha")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(V.seed(seed))
     P = phi.size
     phis = [phi]
     for t in range(steps):

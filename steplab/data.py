@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validate as V
+
 __all__ = ["linear_regression", "gabor", "blood_tests", "BLOOD_COLUMNS", "BLOOD_UNITS",
            "make_linear", "make_gabor", "make_logistic", "make_regression_1d"]
 
@@ -106,6 +108,7 @@ def blood_tests(clean: bool = False) -> dict:
     the table as printed; ``clean=True`` multiplies MCV and NEUTP in rows 2-39 by 10 so that
     every column is on one scale. The lesson ``06_9_minibatches_real_data`` shows both.
     """
+    V.flag(clean, "clean")
     table = np.array([[float(v) for v in line.split()] for line in _BLOOD.strip().splitlines()])
     cols = {name: table[:, k].copy() for k, name in enumerate(BLOOD_COLUMNS)}
     if clean:
@@ -117,21 +120,24 @@ def blood_tests(clean: bool = False) -> dict:
 def make_linear(n: int, *, seed: int, slope: float = 0.5, intercept: float = 0.8,
                 noise: float = 0.1, x_range=(0.0, 2.0)):
     """``n`` points ``y = intercept + slope*x + noise*eps`` with x uniform on ``x_range``."""
-    rng = np.random.default_rng(seed)
+    n, rng = V.positive_int(n, "n"), np.random.default_rng(V.seed(seed))
+    slope, intercept = V.finite(slope, "slope"), V.finite(intercept, "intercept")
+    noise, x_range = _noise(noise), _range(x_range, "x_range")
     x = rng.uniform(*x_range, size=n)
     return x, intercept + slope * x + noise * rng.standard_normal(n)
 
 
 def make_regression_1d(n: int, *, seed: int, noise: float = 0.1):
     """``n`` points of a smooth 1-D function, for the shallow network of eq. 6.23."""
-    rng = np.random.default_rng(seed)
+    n, rng, noise = V.positive_int(n, "n"), np.random.default_rng(V.seed(seed)), _noise(noise)
     x = np.sort(rng.uniform(-1.0, 1.0, size=n))
     return x, np.sin(3.0 * x) + 0.5 * x + noise * rng.standard_normal(n)
 
 
 def make_gabor(n: int, *, seed: int, phi=(0.0, 16.0), noise: float = 0.1):
     """``n`` points from the Gabor model (eq. 6.8) at ``phi`` plus Gaussian noise, x in [-15, 15]."""
-    rng = np.random.default_rng(seed)
+    n, rng, noise = V.positive_int(n, "n"), np.random.default_rng(V.seed(seed)), _noise(noise)
+    phi = _pair(phi, "phi")
     x = rng.uniform(-15.0, 15.0, size=n)
     z = phi[0] + 0.06 * phi[1] * x
     return x, np.sin(z) * np.exp(-z * z / 32.0) + noise * rng.standard_normal(n)
@@ -140,7 +146,27 @@ def make_gabor(n: int, *, seed: int, phi=(0.0, 16.0), noise: float = 0.1):
 def make_logistic(n_per_class: int = 10, *, seed: int, means=(-1.0, 1.0), sd: float = 1.0):
     """Problem 6.4: ``n_per_class`` points from N(means[0], sd) labelled 0 and as many from
     N(means[1], sd) labelled 1, returned as ``(x, y)`` with class 0 first."""
-    rng = np.random.default_rng(seed)
+    n_per_class = V.positive_int(n_per_class, "n_per_class")
+    rng, means, sd = np.random.default_rng(V.seed(seed)), _pair(means, "means"), V.rate(sd, "sd")
     x0 = rng.normal(means[0], sd, size=n_per_class)
     x1 = rng.normal(means[1], sd, size=n_per_class)
     return np.concatenate([x0, x1]), np.concatenate([np.zeros(n_per_class), np.ones(n_per_class)])
+
+
+def _noise(noise):
+    return V.rate(noise, "noise", allow_zero=True)
+
+
+def _pair(value, name):
+    """Two finite numbers, e.g. ``phi=(0.0, 16.0)``."""
+    if isinstance(value, (str, bytes)) or np.ndim(value) != 1 or np.size(value) != 2:
+        raise ValueError(f"{name} must be a pair of numbers such as (0.0, 16.0); got "
+                         f"{V.describe(value)}.")
+    return tuple(V.finite(v, f"{name}[{k}]") for k, v in enumerate(value))
+
+
+def _range(value, name):
+    lo, hi = _pair(value, name)
+    if not lo < hi:
+        raise ValueError(f"{name} must be (low, high) with low < high; got {value!r}.")
+    return lo, hi

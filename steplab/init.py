@@ -19,14 +19,14 @@ def glorot_uniform(fan_in: int, fan_out: int, *, seed: int) -> np.ndarray:
     It keeps the variance of activations and of gradients about equal across layers."""
     m, n = V.positive_int(fan_in, "fan_in"), V.positive_int(fan_out, "fan_out")
     limit = np.sqrt(6.0 / (m + n))
-    return np.random.default_rng(seed).uniform(-limit, limit, size=(m, n))
+    return np.random.default_rng(V.seed(seed)).uniform(-limit, limit, size=(m, n))
 
 
 def gaussian(fan_in: int, fan_out: int, *, seed: int, std: float = 1.0) -> np.ndarray:
     """``W_ij ~ N(0, std^2)``: the naive choice that Goodfellow 8.4 warns about (with
     ``std = 1`` activations grow by about ``sqrt(fan_in)`` per layer)."""
     m, n = V.positive_int(fan_in, "fan_in"), V.positive_int(fan_out, "fan_out")
-    return V.rate(std, "std") * np.random.default_rng(seed).standard_normal((m, n))
+    return V.rate(std, "std") * np.random.default_rng(V.seed(seed)).standard_normal((m, n))
 
 
 def orthogonal(fan_in: int, fan_out: int, *, seed: int, gain: float = 1.0) -> np.ndarray:
@@ -34,7 +34,7 @@ def orthogonal(fan_in: int, fan_out: int, *, seed: int, gain: float = 1.0) -> np
     Gaussian matrix, with column signs fixed so the distribution is uniform (Haar). Rows or
     columns, whichever are fewer, are orthonormal; times ``gain``."""
     m, n = V.positive_int(fan_in, "fan_in"), V.positive_int(fan_out, "fan_out")
-    A = np.random.default_rng(seed).standard_normal((max(m, n), min(m, n)))
+    A = np.random.default_rng(V.seed(seed)).standard_normal((max(m, n), min(m, n)))
     Q, R = np.linalg.qr(A)
     Q = Q * np.sign(np.diag(R))
     W = Q if m >= n else Q.T
@@ -46,10 +46,10 @@ def sparse(fan_in: int, fan_out: int, *, seed: int, k: int = 15, scale: float = 
     ``k`` non-zero incoming weights drawn from ``N(0, scale^2)``, so the total input to a unit
     does not shrink as ``fan_in`` grows."""
     m, n = V.positive_int(fan_in, "fan_in"), V.positive_int(fan_out, "fan_out")
-    k = V.positive_int(k, "k")
+    k, scale = V.positive_int(k, "k"), V.rate(scale, "scale")
     if k > m:
         raise ValueError(f"k={k} non-zero weights per unit is more than fan_in={m}: use k <= {m}.")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(V.seed(seed))
     W = np.zeros((m, n))
     for j in range(n):
         rows = rng.choice(m, size=k, replace=False)
@@ -63,6 +63,8 @@ def activation_scales(init, depth: int = 10, width: int = 100, *, seed: int,
     connected network initialized by ``init(fan_in, fan_out, seed=...)``, for unit-Gaussian
     inputs. Shows whether signals explode, vanish or keep their scale (Goodfellow 8.4)."""
     depth, width = V.positive_int(depth, "depth"), V.positive_int(width, "width")
+    n_samples, seed = V.positive_int(n_samples, "n_samples"), V.seed(seed)
+    V.callable_(init, "init", "an initialization such as sl.init.glorot_uniform")
     acts = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0), "linear": lambda z: z}
     if activation not in acts:
         raise ValueError(f"activation must be one of {sorted(acts)}; got {activation!r}.")

@@ -113,8 +113,8 @@ def _scalar_fn(f):
 
 
 def _interval(a, d, tol):
-    a = float(V._number(a, "a"))
-    d = float(V._number(d, "d"))
+    a = float(V.number(a, "a"))
+    d = float(V.number(d, "d"))
     if not (math.isfinite(a) and math.isfinite(d)) or not a < d:
         raise ValueError(f"the search interval needs finite a < d; got a = {a}, d = {d}.")
     tol = V.rate(tol, "tol")
@@ -221,10 +221,10 @@ def backtracking(f, phi, direction, g, alpha0: float = 1.0, rho: float = 0.5,
         raise ValueError(f"phi, direction and g must have the same shape; got {phi.shape}, "
                          f"{direction.shape} and {g.shape}.")
     alpha = V.rate(alpha0, "alpha0")
-    rho = float(V._number(rho, "rho"))
+    rho = float(V.number(rho, "rho"))
     if not 0.0 < rho < 1.0:
         raise ValueError(f"rho (the shrink factor) must lie in (0, 1), e.g. 0.5; got {rho}.")
-    c = float(V._number(c, "c"))
+    c = float(V.number(c, "c"))
     if not 0.0 < c < 1.0:
         raise ValueError(f"c (the Armijo constant) must lie in (0, 1), e.g. 1e-4; got {c}.")
     slope = float(np.vdot(g, direction))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._parallel import run_split
+from . import _validate as V
 from ._validate import as_phi
 
 __all__ = [
@@ -45,7 +45,7 @@ def fd_gradient(f, phi, h: float = 1e-6) -> np.ndarray:
 
     ``(f(phi + h e_k) - f(phi - h e_k)) / 2h`` for each component ``k``; the error is O(h^2).
     """
-    phi = np.asarray(phi, dtype=float)
+    phi, h = V.array(phi, "phi"), V.rate(h, "h")
     g = np.empty_like(phi)
     flat = g.reshape(-1)
     for k in range(phi.size):
@@ -58,7 +58,7 @@ def fd_gradient(f, phi, h: float = 1e-6) -> np.ndarray:
 
 def fd_hessian(grad, phi, h: float = 1e-5) -> np.ndarray:
     """Hessian (UDL eq. 6.19) by central differences of a gradient function, symmetrized."""
-    phi = np.asarray(phi, dtype=float)
+    phi, h = V.array(phi, "phi"), V.rate(h, "h")
     P = phi.size
     H = np.empty((P, P))
     for k in range(P):
@@ -80,6 +80,11 @@ def _meshgrid_axes(phi):
     return None
 
 
+def _total(out):
+    """A float for one parameter vector, an array for a grid of them."""
+    return float(out) if np.ndim(out) == 0 else out
+
+
 class Problem:
     """Base class: a loss over ``P`` parameters. Subclasses define ``loss``, ``grad``, ``hessian``."""
 
@@ -96,6 +101,9 @@ class Problem:
         if idx is None:
             return slice(None)
         idx = np.asarray(idx)
+        if idx.dtype.kind not in "iub":
+            raise ValueError(f"idx must be data indices (whole numbers in 0..{self.n - 1}) or a "
+                             f"boolean mask; got {V.describe(idx)} of {idx.dtype}.")
         if idx.dtype == bool:
             if idx.shape != (self.n,):
                 raise ValueError(f"a boolean idx must have shape ({self.n},); got {idx.shape}.")
@@ -112,8 +120,8 @@ class _DataProblem(Problem):
     """A model ``f(x; phi)`` fitted to ``(x, y)`` data; stores float64 copies, read-only."""
 
     def __init__(self, x, y):
-        x = np.array(x, dtype=float)
-        y = np.array(y, dtype=float)
+        x = np.array(V.array(x, "x"))
+        y = np.array(V.array(y, "y"))
         if x.ndim != 1 or y.ndim != 1 or x.shape != y.shape:
             raise ValueError(f"x and y must be 1-D arrays of the same length; got shapes "
                              f"{x.shape} and {y.shape}.")
@@ -133,8 +141,9 @@ class _DataProblem(Problem):
 class LinearRegression(_DataProblem):
     """1-D linear regression, UDL eqs. 6.4-6.7.
 
-    Model ``f[x, phi] = phi0 + phi1*x`` (phi0 intercept, phi1 slope); least-squares loss
-    ``L = sum_i (phi0 + phi1*x_i - y_i)^2`` (eq. 6.5). Gradient (eq. 6.7)::
+    Model ``f[x, phi] = phi0 + phi1*x`` (eq. 6.4; phi0 intercept, phi1 slope); least-squares
+    loss ``L = sum_i (phi0 + phi1*x_i - y_i)^2`` (eq. 6.5), a sum of one term per data point
+    (eq. 6.6). Gradient (eq. 6.7)::
 
         dL/dphi0 = sum_i 2 (phi0 + phi1 x_i - y_i)
         dL/dphi1 = sum_i 2 (phi0 + phi1 x_i - y_i) x_i
@@ -155,50 +164,27 @@ class LinearRegression(_DataProblem):
 
     def predict(self, phi, x):
         phi = self._phi(phi)
-        x = np.asarray(x, dtype=float)
+        x = V.array(x, "x")
         return phi[..., 0, None] + phi[..., 1, None] * x if phi.ndim > 1 else phi[0] + phi[1] * x
 
     def residuals(self, phi, idx=None):
-        """``f(x_i) - y_i`` for the selected points; shape ``(..., n_selected)``."""
+        """``f[x_i, phi] - y_i`` for the selected points; shape ``(..., n_selected)``."""
         phi = self._phi(phi)
         x, y = self._xy(idx)
-        return phi[..., 0, None] + phi[..., 1, None] * x - y
+        f = phi[..., 0, None] + phi[..., 1, None] * x           # eq. 6.4
+        return f - y
 
     def loss(self, phi):
         r = self.residuals(phi)
-        out = np.einsum("...i,...i->...", r, r)
-        return float(out) if out.ndim == 0 else out
+        return _total(np.sum(r**2, axis=-1))                    # eq. 6.5
 
     def grad(self, phi, idx=None):
-        """Eq. 6.7 summed over the data points ``idx`` (all when ``None``).
-
-        For the full data the sum is taken through its sufficient statistics,
-        ``2 (S phi - b)`` with ``S = [[n, sum x], [sum x, sum x^2]]`` and
-        ``b = [sum y, sum x y]`` computed once, so a full-batch step costs the same for any
-        ``n``; minibatches sum the per-point terms of eq. 6.7.
-        """
-        phi = self._phi(phi)
-        if idx is None:
-            S2, b2, (s00, s01, s11, c0, c1) = self._stats
-            if phi.ndim == 1:                        # one point: plain float arithmetic
-                p0, p1 = phi.tolist()
-                return np.array((s00 * p0 + s01 * p1 - c0, s01 * p0 + s11 * p1 - c1))
-            return phi @ S2 - b2
+        """Eq. 6.7 summed over the data points ``idx`` (all when ``None``; eq. 6.10)."""
         x, _ = self._xy(idx)
-        r2 = 2.0 * self.residuals(phi, idx)
-        return np.stack([r2.sum(-1), r2 @ x], axis=-1)
-
-    @property
-    def _stats(self):
-        stats = self.__dict__.get("_stats_cache")
-        if stats is None:
-            x, y = self.x, self.y
-            S2 = 2.0 * np.array([[x.size, x.sum()], [x.sum(), x @ x]])
-            b2 = 2.0 * np.array([y.sum(), x @ y])
-            scalars = (S2[0, 0], S2[0, 1], S2[1, 1], b2[0], b2[1])
-            stats = (S2, b2, tuple(float(v) for v in scalars))
-            self.__dict__["_stats_cache"] = stats
-        return stats
+        r = self.residuals(phi, idx)
+        dL_dphi0 = 2 * np.sum(r, axis=-1)                       # eq. 6.7: sum_i 2 r_i
+        dL_dphi1 = 2 * (r @ x)                                  # eq. 6.7: sum_i 2 r_i x_i
+        return np.stack([dL_dphi0, dL_dphi1], axis=-1)
 
     def hessian(self, phi=None):
         """Constant Hessian of eq. 6.5 (problem 6.2); ``phi`` is accepted and ignored."""
@@ -226,14 +212,17 @@ class GaborRegression(_DataProblem):
     SCALE = 0.06
 
     def _z(self, phi, x):
+        """The argument ``z = phi0 + 0.06 phi1 x`` of eq. 6.8."""
         return phi[..., 0, None] + self.SCALE * phi[..., 1, None] * x
 
     @staticmethod
     def _f(z):
-        return np.sin(z) * np.exp(-z * z / 32.0)
+        """Eq. 6.8 as a function of ``z``: ``sin(z) exp(-z^2/32)``."""
+        return np.sin(z) * np.exp(-z**2 / 32.0)
 
     @staticmethod
     def _df(z):
+        """``df/dz`` (problem 6.3)."""
         return np.exp(-z * z / 32.0) * (np.cos(z) - z * np.sin(z) / 16.0)
 
     @staticmethod
@@ -243,62 +232,60 @@ class GaborRegression(_DataProblem):
 
     def predict(self, phi, x):
         phi = self._phi(phi)
-        x = np.asarray(x, dtype=float)
+        x = V.array(x, "x")
         out = self._f(self._z(phi, x.reshape(-1)))
         return out.reshape(phi.shape[:-1] + x.shape)
 
     def loss(self, phi):
         phi = self._phi(phi)
         axes = _meshgrid_axes(phi)
-        if axes is not None:
-            return self.loss_grid(*axes)
-        r = self._f(self._z(phi, self.x)) - self.y
-        out = np.einsum("...i,...i->...", r, r)
-        return float(out) if out.ndim == 0 else out
+        if axes is not None:                                    # a loss surface: same values,
+            return self.loss_grid(*axes)                        # computed faster
+        r = self._f(self._z(phi, self.x)) - self.y              # eq. 6.8
+        return _total(np.sum(r**2, axis=-1))                    # eq. 6.9
 
     def loss_grid(self, phi0_values, phi1_values, rows: int = 8):
-        """The loss on the grid ``phi0 in phi0_values`` (columns) x ``phi1 in phi1_values``
-        (rows), as ``np.meshgrid`` lays it out: shape ``(len(phi1_values), len(phi0_values))``.
+        """Speed version of :meth:`loss` for a loss surface (figs. 6.3-6.8): the loss on the grid
+        ``phi0 in phi0_values`` (columns) x ``phi1 in phi1_values`` (rows), as ``np.meshgrid``
+        lays it out, shape ``(len(phi1_values), len(phi0_values))``.
 
-        Same values as :meth:`loss`, computed faster for loss surfaces (figs. 6.4-6.8): with
-        ``z = a + b``, ``a = phi0``, ``b = 0.06 phi1 x``, the sine is expanded as
-        ``sin a cos b + cos a sin b`` so that sines and cosines are taken only of the
-        ``len(a) + len(b)`` distinct arguments, and the grid is processed ``rows`` rows at a
-        time so the temporaries stay in cache.
+        The same eqs. 6.8-6.9, equal to :meth:`loss` to rounding (tests/test_problems.py).
+        With ``z = a + b``, ``a = phi0``, ``b = 0.06 phi1 x``, the sine addition formula
+        ``sin z = sin a cos b + cos a sin b`` takes sines and cosines only of the
+        ``len(a) + len(b) * n`` distinct arguments instead of all ``len(a) * len(b) * n``, and
+        ``rows`` rows are done at a time so the temporaries stay in cache.
+
+        Why it exists (measured on the 2-core course machine, one thread, while other jobs
+        ran): the default 121 x 121 surface, computed whenever a Gabor figure (figs. 6.3-6.8)
+        or explorer is built, takes about 7 ms this way and about 37 ms with the plain formula
+        of :meth:`loss` (5x); a lesson builds several. ``benchmarks/bench_engine.py`` (section
+        4) prints both in one run. No threads: the surface is built once per figure, not on
+        every slider move.
         """
-        a = np.asarray(phi0_values, dtype=float).reshape(-1)
-        c = np.asarray(phi1_values, dtype=float).reshape(-1)
+        a = V.array(phi0_values, "phi0_values").reshape(-1)
+        c = V.array(phi1_values, "phi1_values").reshape(-1)
+        rows = V.positive_int(rows, "rows")
+        b = (self.SCALE * c)[:, None] * self.x                  # 0.06 phi1 x, per row
+        sin_a, cos_a = np.sin(a)[:, None], np.cos(a)[:, None]
+        sin_b, cos_b = np.sin(b), np.cos(b)
         out = np.empty((c.size, a.size))
-        sa, ca, a3 = np.sin(a)[None, :, None], np.cos(a)[None, :, None], a[None, :, None]
-        B = (self.SCALE * c)[:, None] * self.x
-        SB, CB = np.sin(B), np.cos(B)
-
-        def rows_between(lo, hi):
-            for r0 in range(lo, hi, rows):
-                blk = slice(r0, min(r0 + rows, hi))
-                e = a3 + B[blk, None, :]             # z
-                np.multiply(e, e, out=e)
-                e *= -1.0 / 32.0
-                np.exp(e, out=e)                     # exp(-z^2/32)
-                f = sa * CB[blk, None, :]
-                f += ca * SB[blk, None, :]           # sin(z)
-                f *= e
-                f -= self.y                          # residuals
-                out[blk] = np.einsum("...i,...i->...", f, f)
-
-        # large grids: the row blocks are shared between the cores (same values either way)
-        if a.size * c.size * self.n >= 1 << 17:
-            run_split(rows_between, c.size)
-        else:
-            rows_between(0, c.size)
+        for r0 in range(0, c.size, rows):
+            blk = slice(r0, r0 + rows)
+            z = a[:, None] + b[blk, None, :]
+            sin_z = sin_a * cos_b[blk, None, :] + cos_a * sin_b[blk, None, :]
+            f = sin_z * np.exp(-z**2 / 32.0)                    # eq. 6.8
+            out[blk] = np.sum((f - self.y) ** 2, axis=-1)       # eq. 6.9
         return out
 
     def grad(self, phi, idx=None):
+        """Problem 6.3, summed over the data points ``idx`` (all when ``None``)."""
         phi = self._phi(phi)
         x, y = self._xy(idx)
         z = self._z(phi, x)
-        w = 2.0 * (self._f(z) - y) * self._df(z)
-        return np.stack([w.sum(-1), self.SCALE * (w @ x)], axis=-1)
+        r = self._f(z) - y                                      # residuals of eq. 6.9
+        dL_dphi0 = np.sum(2 * r * self._df(z), axis=-1)                     # dz/dphi0 = 1
+        dL_dphi1 = np.sum(2 * r * self._df(z) * self.SCALE * x, axis=-1)    # dz/dphi1 = 0.06 x
+        return np.stack([dL_dphi0, dL_dphi1], axis=-1)
 
     def hessian(self, phi):
         phi = self._phi(phi)
@@ -456,8 +443,8 @@ class LeastSquares(Problem):
     name = "least squares"
 
     def __init__(self, X, y):
-        X = np.array(X, dtype=float)
-        y = np.array(y, dtype=float)
+        X = np.array(V.array(X, "X"))
+        y = np.array(V.array(y, "y"))
         if X.ndim == 1:
             X = X[:, None]
         if X.ndim != 2 or y.ndim != 1 or X.shape[0] != y.shape[0]:
@@ -510,16 +497,19 @@ class Quadratic(Problem):
     name = "quadratic"
 
     def __init__(self, A, b=None, c: float = 0.0):
-        A = np.array(A, dtype=float)
+        A = np.array(V.array(A, "A"))
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise ValueError(f"A must be a square matrix; got shape {A.shape}.")
         if not np.allclose(A, A.T):
             raise ValueError("A must be symmetric; pass (A + A.T) / 2 instead.")
         self.P = A.shape[0]
-        b = np.zeros(self.P) if b is None else np.array(b, dtype=float).reshape(self.P)
+        if b is not None and V.array(b, "b").size != self.P:
+            raise ValueError(f"b must have one entry per parameter ({self.P}); got "
+                             f"{V.describe(b)}.")
+        b = np.zeros(self.P) if b is None else np.array(V.array(b, "b")).reshape(self.P)
         A.flags.writeable = False
         b.flags.writeable = False
-        self.A, self.b, self.c = A, b, float(c)
+        self.A, self.b, self.c = A, b, V.finite(c, "c")
         self.param_names = tuple(f"phi{k}" for k in range(self.P))
 
     def loss(self, phi):
@@ -558,11 +548,15 @@ class Function(Problem):
 
     def __init__(self, loss, grad=None, hessian=None, *, P: int | None = None,
                  vectorized: bool = True, h: float = 1e-6, name: str | None = None):
-        if not callable(loss):
-            raise ValueError(f"loss must be a function phi -> float; got {loss!r}.")
+        V.callable_(loss, "loss", "a function phi -> float")
+        for f, what in ((grad, "grad"), (hessian, "hessian")):
+            if f is not None:
+                V.callable_(f, what, f"a function phi -> {what} (or None for finite differences)")
         self._loss, self._grad, self._hess = loss, grad, hessian
-        self.P = 0 if P is None else int(P)
-        self.vectorized, self.h = vectorized, h
+        self.P = 0 if P is None else V.positive_int(P, "P")
+        self.vectorized, self.h = V.flag(vectorized, "vectorized"), V.rate(h, "h")
+        if name is not None and not isinstance(name, str):
+            raise ValueError(f"name must be a string; got {V.describe(name)}.")
         if name:
             self.name = name
         self.param_names = tuple(f"phi{k}" for k in range(self.P))

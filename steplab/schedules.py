@@ -30,7 +30,7 @@ def _steps(t):
         if t < 1:
             raise ValueError(f"step numbers t count from 1; got t={t}.")
         return float(t)
-    arr = np.asarray(t, dtype=float)
+    arr = V.array(t, "t (the step number)")
     if arr.size and not np.all(arr >= 1):
         raise ValueError(f"step numbers t count from 1; got {arr.min()!r} among them.")
     return arr if arr.ndim else float(arr)

@@ -57,7 +57,8 @@ class Trajectory:
 
 def batches_per_epoch(n: int, batch_size: int) -> int:
     """How many minibatches make one epoch: ``ceil(n / batch_size)``; the last may be partial."""
-    return -(-int(n) // int(batch_size))
+    n, batch_size = V.positive_int(n, "n"), V.positive_int(batch_size, "batch_size")
+    return -(-n // batch_size)
 
 
 def epoch_batches(n: int, batch_size: int, rng=None, shuffle: bool = True) -> list:
@@ -66,6 +67,10 @@ def epoch_batches(n: int, batch_size: int, rng=None, shuffle: bool = True) -> li
     With ``shuffle`` the order is a fresh permutation from ``rng``; otherwise the data order.
     The last batch holds the remainder when ``batch_size`` does not divide ``n``.
     """
+    n, batch_size = V.positive_int(n, "n"), V.positive_int(batch_size, "batch_size")
+    if V.flag(shuffle, "shuffle") and not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy Generator, e.g. np.random.default_rng(0); got "
+                         f"{V.describe(rng)}.")
     order = rng.permutation(n) if shuffle else np.arange(n)
     return [order[i:i + batch_size] for i in range(0, n, batch_size)]
 
@@ -74,7 +79,7 @@ def clip_by_norm(g, max_norm: float):
     """Gradient clipping by norm (Goodfellow sec. 8.2.4 "cliffs", and sec. 10.11.1): if
     ``||g|| > max_norm`` rescale ``g`` to length ``max_norm``, keeping its direction; otherwise
     return it unchanged. Returns a new array or ``g`` itself; never modifies ``g``."""
-    max_norm = V.rate(max_norm, "max_norm")
+    g, max_norm = V.array(g, "g"), V.rate(max_norm, "max_norm")
     norm = math.sqrt(float(np.vdot(g, g)))
     return g * (max_norm / norm) if norm > max_norm else g
 
@@ -86,7 +91,10 @@ def polyak_average(phis, decay: float | None = None) -> np.ndarray:
     moving average ``a_t = decay*a_{t-1} + (1-decay)*phi_t`` with ``a_0 = phi_0``.
     Returns the averaged iterates, same shape as ``phis``.
     """
-    phis = np.asarray(phis, dtype=float)
+    phis = V.array(phis, "phis")
+    if phis.ndim == 0 or len(phis) == 0:
+        raise ValueError("phis must hold the iterates phi_0, phi_1, ... (e.g. traj.phi); got "
+                         f"{V.describe(phis)}.")
     if decay is None:
         count = np.arange(1, len(phis) + 1).reshape(-1, *[1] * (phis.ndim - 1))
         return np.cumsum(phis, axis=0) / count
@@ -105,7 +113,8 @@ def _divergence_message(step: int, what: str, alpha) -> str:
 
 
 def minimize(problem, opt, phi0, steps=None, epochs=None, batch_size=None, seed=0,
-             schedule=None, clip=None, on_divergence="stop", shuffle=True, label=None):
+             schedule=None, clip=None, on_divergence="stop", shuffle=True, label=None,
+             **unknown):
     """Run optimizer ``opt`` on ``problem`` from ``phi0`` and record the trajectory.
 
     - ``steps`` or ``epochs`` (one of them) sets the length. With ``batch_size=None`` every
@@ -119,6 +128,13 @@ def minimize(problem, opt, phi0, steps=None, epochs=None, batch_size=None, seed=
     - A loss or iterate that is not finite stops the run: ``diverged=True`` and a message
       naming the step; with ``on_divergence="raise"`` a :class:`DivergenceError` is raised.
     """
+    for key in ("alpha", "lr", "learning_rate"):
+        if key in unknown:
+            raise ValueError(f"minimize() has no argument {key!r}: the learning rate belongs to "
+                             "the optimizer, e.g. sl.minimize(problem, sl.GradientDescent("
+                             "alpha=0.1), phi0, steps=50) (alpha is the book's name for it).")
+    V.keywords("minimize", unknown, _MINIMIZE_ARGS)
+    _check_problem(problem)
     opt = as_optimizer(opt)
     P = getattr(problem, "P", 0) or None
     phi = V.as_phi(phi0, P, "phi0").copy()
@@ -139,6 +155,9 @@ def minimize(problem, opt, phi0, steps=None, epochs=None, batch_size=None, seed=
         clip = V.rate(clip, "clip")
     if schedule is not None and not callable(schedule):
         raise ValueError(f"schedule must be a function t -> alpha; got {schedule!r}.")
+    seed, shuffle = V.seed(seed), V.flag(shuffle, "shuffle")
+    if label is not None and not isinstance(label, str):
+        raise ValueError(f"label must be a string; got {V.describe(label)}.")
 
     n = int(getattr(problem, "n", 0) or 0)
     if batch_size is not None:
@@ -213,6 +232,21 @@ def minimize(problem, opt, phi0, steps=None, epochs=None, batch_size=None, seed=
         message=message, batches=tuple(used[:keep - 1]) if used is not None else None,
         label=label if label is not None else getattr(opt, "name", type(opt).__name__),
     )
+
+
+#: the arguments of minimize (any other keyword gets a message naming these)
+_MINIMIZE_ARGS = ("problem", "opt", "phi0", "steps", "epochs", "batch_size", "seed", "schedule",
+                  "clip", "on_divergence", "shuffle", "label")
+
+
+def _check_problem(problem):
+    if isinstance(problem, type):
+        raise ValueError(f"{problem.__name__} is a problem class: pass an instance, e.g. "
+                         "sl.LinearRegression(*sl.data.linear_regression()).")
+    if not (hasattr(problem, "loss") and hasattr(problem, "grad")):
+        raise ValueError(f"problem must be a steplab problem (with loss and grad), e.g. "
+                         f"sl.LinearRegression(*sl.data.linear_regression()); got "
+                         f"{V.describe(problem)}.")
 
 
 def _alpha_at(opt, schedule, t):

@@ -133,7 +133,7 @@ def test_each_gradient_mistake_gets_its_hint(student, hint, words):
 
 def test_gradient_message_names_component_expected_and_got():
     res = C.check_gradient(grad_sign, PHI, reference=LR)
-    # book-data.md: gradient at (0.6, -0.2) is (-21.904, -26.840)
+    # companion notebook: gradient at (0.6, -0.2) is (-21.904, -26.840)
     assert "dL/dphi1 (component 1): expected -26.8404, got 26.8404" in res.message
     res = C.check_gradient(grad_chain, PHI, reference=LR)
     assert "dL/dphi1" in res.message and "1 of 2 entries differ" in res.message

@@ -2,7 +2,7 @@
 
 Expected values come from closed forms (quadratics, the linear-regression Hessian of problem
 6.2 written out here), finite differences, and the book (problem 6.11; the Gabor loss's
-global minimum near (0.00, 16.03) with loss 0.646, book-data.md / fig. 6.4 caption).
+global minimum near (0.00, 16.03) with loss 0.646, companion notebook / fig. 6.4 caption).
 """
 
 import numpy as np

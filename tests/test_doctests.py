@@ -5,9 +5,9 @@ import importlib
 
 import pytest
 
-MODULES = ["steplab.problems", "steplab.optimizers", "steplab.schedules", "steplab.train",
-           "steplab.data", "steplab.linesearch", "steplab.curvature", "steplab.init",
-           "steplab.challenges"]
+MODULES = ["steplab.problems", "steplab.optimizers", "steplab.more_optimizers",
+           "steplab.schedules", "steplab.train", "steplab.data", "steplab.linesearch",
+           "steplab.curvature", "steplab.init", "steplab.challenges"]
 
 
 @pytest.mark.parametrize("name", MODULES)

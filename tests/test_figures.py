@@ -1,6 +1,6 @@
 """steplab.figures: one test per book figure, checking the data drawn (start and end points,
-step counts, ranges, contour levels), with expected values from the captions in seed 000,
-shared/reference/book-data.md, closed forms, or independent transcriptions written here."""
+step counts, ranges, contour levels), with expected values from the captions of the book,
+the book's companion notebook values, closed forms, or independent transcriptions written here."""
 
 import itertools
 
@@ -16,7 +16,7 @@ import steplab as sl  # noqa: E402
 from steplab import figures as F  # noqa: E402
 from steplab import style  # noqa: E402
 
-# book-data.md
+# companion notebook
 LS_OPTIMUM = np.array([0.8260, 0.5222])
 GABOR_GLOBAL = np.array([0.00, 16.03])
 
@@ -45,10 +45,10 @@ def _gabor_grad(phi, x, y):
 def test_fig_6_1_line_search_on_linear_regression():
     fig, info = F.fig_6_1()
     traj = info["trajectory"]
-    assert np.allclose(traj.phi[0], [1.6, -0.5])          # book-data.md start
-    assert traj.steps == 10                                # book-data.md: 10 steps
+    assert np.allclose(traj.phi[0], [1.6, -0.5])          # companion notebook start
+    assert traj.steps == 10                                # companion notebook: 10 steps
     assert np.all(np.diff(traj.loss) < 0)                 # line search never goes up
-    # ends much closer to the least-squares optimum (book-data.md) than it started
+    # ends much closer to the least-squares optimum (companion notebook) than it started
     d0, d1 = (np.linalg.norm(p - LS_OPTIMUM) for p in (traj.phi[0], traj.phi[-1]))
     assert d1 < 0.1 * d0
     assert len(info["fits"]) == 5                          # caption: points 0..4 in panel d
@@ -77,7 +77,7 @@ def test_fig_6_2_gabor_models():
 
 def test_fig_6_3_gabor_data():
     fig, info = F.fig_6_3()
-    assert len(info["x"]) == 30                            # book-data.md (caption says 28)
+    assert len(info["x"]) == 30                            # companion notebook (caption says 28)
     assert np.all(np.abs(info["x"]) <= 15)                 # caption: x in [-15, 15]
     assert np.allclose(info["true_phi"], [0.0, 16.6])      # caption
     assert fig.axes[0].get_xlim() == (-15.0, 15.0)
@@ -88,7 +88,7 @@ def test_fig_6_4_gabor_loss_minima_and_saddle():
     fig, info = F.fig_6_4()
     p = sl.GaborRegression(*sl.data.gabor())
     g = info["global_minimum"]
-    assert np.allclose(g["phi"], GABOR_GLOBAL, atol=0.02)         # book-data.md
+    assert np.allclose(g["phi"], GABOR_GLOBAL, atol=0.02)         # companion notebook
     assert g["loss"] == pytest.approx(0.646, abs=1e-3)             # caption: 0.64
     X, Y, Z = info["grid"]
     assert (X.min(), X.max(), Y.min(), Y.max()) == (-10.0, 10.0, 2.5, 22.5)
@@ -112,9 +112,9 @@ def test_fig_6_5_gd_line_search_and_sgd():
     p = sl.GaborRegression(*sl.data.gabor())
     starts = [(-1.5, 8.5), (3.5, 6.5), (2.5, 20.0)]
     for tr, s in zip(info["gd"], starts, strict=True):
-        assert np.allclose(tr.phi[0], s) and tr.steps == 21        # book-data.md: 21 steps
+        assert np.allclose(tr.phi[0], s) and tr.steps == 21        # companion notebook: 21 steps
     for tr, s in zip(info["sgd"], starts, strict=True):
-        assert np.allclose(tr.phi[0], s) and tr.steps == 41        # book-data.md: 41 steps
+        assert np.allclose(tr.phi[0], s) and tr.steps == 41        # companion notebook: 41 steps
         assert all(len(b) == 5 for b in tr.batches)                # batch 5
     # caption: starts 1 and 3 reach the global valley, start 2 sticks in a local minimum
     gd2 = info["gd"][1]
@@ -148,7 +148,7 @@ def test_fig_6_7_sgd_and_momentum():
     fig, info = F.fig_6_7()
     sgd, mom = info["sgd"], info["momentum"]
     for tr in (sgd, mom):
-        assert np.allclose(tr.phi[0], [-1.5, 6.5]) and tr.steps == 81     # book-data.md
+        assert np.allclose(tr.phi[0], [-1.5, 6.5]) and tr.steps == 81     # companion notebook
     assert all(np.array_equal(a, b) for a, b in zip(sgd.batches, mom.batches, strict=True))
 
     def turning(phi):
@@ -178,7 +178,7 @@ def test_fig_6_8_momentum_and_nesterov_points():
 def test_fig_6_9_adam_and_friends():
     fig, info = F.fig_6_9()
     gd_slow, gd_fast, norm, adam = info["runs"]
-    for tr, n in zip(info["runs"], (200, 40, 40, 60), strict=True):     # book-data.md
+    for tr, n in zip(info["runs"], (200, 40, 40, 60), strict=True):     # companion notebook
         assert np.allclose(tr.phi[0], [-0.7, -0.9]) and tr.steps == n
     # a) slow along phi0: phi1 is settled long before phi0 reaches 0.7
     assert abs(gd_slow.phi[-1][1]) < 1e-6 and gd_slow.phi[-1][0] < 0.7
@@ -194,15 +194,15 @@ def test_fig_6_9_adam_and_friends():
 
 
 def _ls_f(x):
-    # book-data.md, transcribed: L = 1 - 0.5 exp(-(x-0.65)^2/0.1) - 0.45 exp(-(x-0.35)^2/0.02)
+    # companion notebook, transcribed: L = 1 - 0.5 exp(-(x-0.65)^2/0.1) - 0.45 exp(-(x-0.35)^2/0.02)
     x = np.asarray(x, float)
     return 1 - 0.5 * np.exp(-(x - 0.65) ** 2 / 0.1) - 0.45 * np.exp(-(x - 0.35) ** 2 / 0.02)
 
 
 def test_fig_6_10_bracketing():
     fig, info = F.fig_6_10()
-    assert info["result"].x == pytest.approx(0.3803, abs=1e-3)         # book-data.md
-    # the search starts from 0, 1/3, 2/3, 1 (book-data.md); by hand on the transcribed function:
+    assert info["result"].x == pytest.approx(0.3803, abs=1e-3)         # companion notebook
+    # the search starts from 0, 1/3, 2/3, 1 (companion notebook); by hand on the transcribed function:
     # L(1/3) = 0.373 < L(2/3) = 0.498 drops [c, d] -> [0, 2/9, 4/9, 2/3]; there
     # L(2/9) = 0.721 > L(4/9) = 0.384 drops [a, b] -> [2/9, 10/27, 14/27, 2/3]
     a, b = info["brackets"][:2]

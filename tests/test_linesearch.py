@@ -1,7 +1,7 @@
 """Tests for steplab.linesearch (UDL fig. 6.10, fig. 6.1 with line search).
 
 Reference values: the 1-D test function's minimum phi = 0.3803, loss 0.3286 is from the book's
-companion notebook (shared/reference/book-data.md); we also confirm it independently on a
+companion notebook (the book's companion notebook values); we also confirm it independently on a
 fine grid written here. Quadratic results come from closed forms.
 """
 
@@ -13,7 +13,7 @@ import pytest
 import steplab as sl
 from steplab import linesearch as ls
 
-PHI_MIN, LOSS_MIN = 0.3803, 0.3286  # book-data.md (companion notebook)
+PHI_MIN, LOSS_MIN = 0.3803, 0.3286  # the book's companion notebook values
 
 
 def _independent_loss(phi):

@@ -1,8 +1,8 @@
 """Problems: analytic derivatives vs central finite differences, and the book's numbers.
 
 Sources: derivatives are checked against central differences written here (not the engine's
-fd helpers); book values come from /work/shared/reference/book-data.md (UDL ch. 6, figs.
-6.1-6.4 and their captions).
+fd helpers); book values are the book's companion notebook values (UDL ch. 6, figs. 6.1-6.4
+and their captions).
 """
 
 import numpy as np
@@ -113,7 +113,7 @@ def test_loss_and_grad_vectorized_over_leading_axes(name):
 # --------------------------------------------------------------------------- book numbers
 
 def test_linear_regression_book_values():
-    """book-data.md / UDL fig. 6.1: loss 12.367 and gradient (-21.904, -26.840) at (0.6, -0.2);
+    """Companion notebook / UDL fig. 6.1: loss 12.367 and gradient (-21.904, -26.840) at (0.6, -0.2);
     optimum (0.8260, 0.5222) with loss 0.1999."""
     p = sl.LinearRegression(*sl.data.linear_regression())
     assert p.loss([0.6, -0.2]) == pytest.approx(12.367, abs=5e-4)
@@ -135,7 +135,7 @@ def test_linear_regression_hessian_closed_form():
 
 
 def test_gabor_book_values():
-    """book-data.md / UDL figs. 6.3-6.4: loss 16.419 at (0.6, -0.2); global minimum near
+    """Companion notebook / UDL figs. 6.3-6.4: loss 16.419 at (0.6, -0.2); global minimum near
     (0.00, 16.03), loss 0.646, reached by the engine from a nearby start."""
     p = sl.GaborRegression(*sl.data.gabor())
     assert p.n == 30

@@ -304,7 +304,7 @@ def test_named_problems_keep_their_defaults():
     ex = W.SGDExplorer("gabor")
     assert ex.params == dict(alpha=0.8, batch_size=5, seed=0, epochs=8, shuffle=True,
                              start=(3.5, 6.5))
-    # book-data.md: the Gabor surface is drawn over phi0 in [-10, 10], phi1 in [2.5, 22.5]
+    # companion notebook: the Gabor surface is drawn over phi0 in [-10, 10], phi1 in [2.5, 22.5]
     assert ex.ax.get_xlim() == (-10.0, 10.0) and ex.ax.get_ylim() == (2.5, 22.5)
     assert W.GDExplorer().params["alpha"] == 0.02 and W.GDExplorer().problem_name == "linear"
     lin = W.SGDExplorer("linear")
