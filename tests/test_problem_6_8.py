@@ -25,7 +25,8 @@ def gd(alpha, steps=400, grad=gabor_grad):
 
 def test_the_local_minimum_and_its_stability_limit():
     h = 1e-5
-    H = np.array([(gabor_grad(LOCAL_MIN + h * e) - gabor_grad(LOCAL_MIN - h * e)) / (2 * h) for e in np.eye(2)])
+    H = np.array([(gabor_grad(LOCAL_MIN + h * e) - gabor_grad(LOCAL_MIN - h * e)) / (2 * h)
+                  for e in np.eye(2)])
     assert np.linalg.norm(gabor_grad(LOCAL_MIN)) < 1e-5
     assert gabor_loss(LOCAL_MIN) == pytest.approx(3.356, abs=5e-4)
     assert 2 / np.linalg.eigvalsh((H + H.T) / 2).max() == pytest.approx(0.260, abs=5e-4)
