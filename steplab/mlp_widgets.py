@@ -21,7 +21,7 @@ OPTIMIZERS = {
     "SGD (eq. 6.10)": lambda a: O.GradientDescent(alpha=a),
     "momentum (eq. 6.11)": lambda a: O.Momentum(alpha=a, beta=0.9),
     "Nesterov (eq. 6.12)": lambda a: O.Nesterov(alpha=a, beta=0.9),
-    "Adam (eqs. 6.15-6.18)": lambda a: O.Adam(alpha=a, beta=0.9, gamma=0.999),
+    "Adam (eqs. 6.15-6.17)": lambda a: O.Adam(alpha=a, beta=0.9, gamma=0.999),
     "RMSProp": lambda a: O.RMSProp(alpha=a, gamma=0.9),
 }
 
@@ -32,7 +32,7 @@ class NetworkExplorer(Explorer):
     The grey curve is the reference run (Adam, alpha = 0.01, batch 32) for comparison."""
 
     title = "Training the digits network (lesson 6.10): optimizer, learning rate, batch size"
-    defaults = dict(optimizer="Adam (eqs. 6.15-6.18)", alpha=0.01, batch_size=32, epochs=6,
+    defaults = dict(optimizer="Adam (eqs. 6.15-6.17)", alpha=0.01, batch_size=32, epochs=6,
                     hidden=32, seed=0)
     figsize = (8.0, 3.2)
 
@@ -64,7 +64,7 @@ class NetworkExplorer(Explorer):
         self.axes = (ax_loss, ax_acc)
         ax_loss.set(xlabel="epoch", ylabel="training loss per example", yscale="log")
         ax_acc.set(xlabel="epoch", ylabel="test accuracy", ylim=(0, 1))
-        ref = self.compute(optimizer="Adam (eqs. 6.15-6.18)", alpha=0.01, batch_size=32)
+        ref = self.compute(optimizer="Adam (eqs. 6.15-6.17)", alpha=0.01, batch_size=32)
         n = self._problem(p["hidden"]).n
         epochs = np.arange(len(ref.loss))
         ax_loss.plot(epochs, ref.loss / n, color="0.7", lw=2, label="reference: Adam, α=0.01, |B|=32")
