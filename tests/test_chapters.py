@@ -274,6 +274,18 @@ def test_6_3_momentum_weights_are_geometric():
     np.testing.assert_allclose(arr(m.group(2)), ref, atol=5e-5)
 
 
+def test_6_3_momentum_memory_is_one_over_one_minus_beta():
+    rows = grab_all(S63, r"beta = " + NUM + r": memory 1/\(1-beta\) =\s+" + NUM + r" steps, weight of the last "
+                    r"1/\(1-beta\) gradients " + NUM + r", m below 1% after (\d+) steps")
+    assert [r[0] for r in rows] == [0.5, 0.9, 0.99]
+    for beta, memory, weight, steps in rows:
+        assert memory == pytest.approx(1 / (1 - beta), abs=0.05)
+        assert weight == pytest.approx(1 - beta ** (1 / (1 - beta)), abs=0.005)
+        assert abs(weight - (1 - 1 / math.e)) < 0.12                   # about 63 %
+        # m = beta^k after k steps without gradient: first k with beta^k < 0.01
+        assert steps == math.ceil(math.log(0.01) / math.log(beta))
+
+
 def test_6_3_figure_6_7_momentum_path_is_shorter():
     sgd = grab(S63, r"sgd\s*: final loss " + NUM + r", path length " + NUM)
     mom = grab(S63, r"momentum\s*: final loss " + NUM + r", path length " + NUM)
