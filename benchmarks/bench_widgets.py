@@ -1,26 +1,39 @@
-"""Latency of the live explorers (steplab.widgets), in the kernel, under Agg.
+"""Latency of every control of every explorer (steplab.widgets), in the kernel, under Agg.
 
-For each explorer we change one control's value (the slider a student moves most) to a
-sequence of *new* values (no cache hits), exactly as ipywidgets does when a slider moves:
-``control.value = v`` runs the observer, which recomputes and redraws. The time from the
-value change to the canvas holding the new frame is measured (Agg draws synchronously).
+The controls are discovered, not listed: for each explorer we walk its widget tree
+(``explorer.widget`` and the boxes inside it) and take every slider, dropdown and checkbox
+there. For each control we set a sequence of values exactly as ipywidgets does when a student
+moves it: ``control.value = v`` runs the observer, which recomputes and redraws the canvas
+(under Agg the buffer holds the new frame when the assignment returns). We time from the new
+value to the redrawn canvas.
 
-Baseline, in the same process on the same values: what the book's companion notebooks do,
-rebuild the figure each time with ``plt.subplots``, redraw the loss surface (its grid is
-cached, so only the drawing is rebuilt), the paths and the side panel, ``canvas.draw()``.
+- sliders: ``N`` (default 16) values spread over the slider's whole range, in a seeded random
+  order, none equal to the current one: fresh values, so no result comes from the cache
+  (a "steps" slider slices a run computed once: that reuse is the design and is timed);
+- dropdowns and checkboxes have few values: we cycle through them ``N`` times and clear the
+  explorer's caches before each change, so every change is computed afresh.
 
-Acceptance (issue 3/7): median <= 30 ms, p95 <= 60 ms for every explorer, and at least 3x
-faster than the baseline. Prints a table, writes artifacts/bench_widgets.json, and exits 1
-if a target is missed. Run: ``MPLBACKEND=Agg .venv/bin/python benchmarks/bench_widgets.py``.
+Wall-clock time is what a student waits for on a quiet machine. On a machine shared with
+other work (load average above the number of cores) the wall clock mostly measures waiting
+for a core, so we also record the CPU time of the same calls (the kernel computes and draws
+in one thread): the budget is then judged on the CPU time, and the table says which clock
+it used and the load average.
+
+Baseline in the same process: one full ``canvas.draw()`` of the same figure (what every
+change would cost without blitting), printed as a ratio.
+
+Budget (issue "every control answers fast"): median <= 30 ms and p95 <= 60 ms per control.
+Prints a row per control (explorer, control, median, p95, budget ok?), writes
+artifacts/bench_widgets.json and exits 1 when a control misses the budget.
+Run: ``.venv/bin/python benchmarks/bench_widgets.py`` (``BENCH_N=24`` for more values).
 
 ``--browser`` also runs tests/test_browser.py (JupyterLab + headless chromium; skipped when
-chromium is missing) with the browser target: slider-to-redraw p95 <= 250 ms
+chromium is missing) with the browser budget: slider-to-redraw p95 <= 250 ms
 (``STEPLAB_BROWSER_P95_MS=250``); its numbers are in artifacts/browser_latency.json.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -32,116 +45,103 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")
+import ipywidgets  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from steplab import plots as P  # noqa: E402
-from steplab import rates, style  # noqa: E402
 from steplab import widgets as W  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-N = int(os.environ.get("BENCH_N", "40"))
-MEDIAN_MS, P95_MS, RATIO = 30.0, 60.0, 3.0
+N = max(12, int(os.environ.get("BENCH_N", "16")))
+MEDIAN_MS, P95_MS = 30.0, 60.0
 
-
-@functools.lru_cache(maxsize=None)
-def _grid(problem_key, problem, xlim, ylim):
-    return P.loss_grid(problem, xlim, ylim)
-
-
-def _surface(ax, problem, xlim, ylim, scale="log"):
-    grid = _grid(id(problem), problem, tuple(xlim), tuple(ylim))
-    P.plot_loss_surface(problem, grid=grid, ax=ax, scale=scale)
-
-
-def _rebuild(ex):
-    """The baseline: a fresh figure for every change, like the companion notebooks."""
-    res = ex._compute(**ex.params)            # same computation, uncached
-    name = type(ex).__name__
-    if name == "GDExplorer":
-        fig, (ax, axf) = plt.subplots(1, 2, figsize=ex.figsize)
-        _surface(ax, ex.problem, ex.xlim, ex.ylim)
-        P.plot_trajectory(res, ax, color="w")
-        P.plot_model_fit(ex.problem, res.phi[[0, -1]], axf)
-    elif name == "SGDExplorer":
-        fig, (ax, axl) = plt.subplots(1, 2, figsize=ex.figsize)
-        _surface(ax, ex.problem, *W.figures.RANGES["gabor"])
-        P.plot_trajectory(res, ax, color="w")
-        P.plot_loss_curve(res, axl, x="epoch")
-    elif name in ("MomentumExplorer", "CompareExplorer", "AdamExplorer"):
-        runs = [r for r in res if not isinstance(r, BaseException)]
-        key = {"AdamExplorer": "adam", "MomentumExplorer": "gabor"}.get(name)
-        xlim, ylim = W.figures.RANGES[key] if key else (ex.xlim, ex.ylim)
-        fig, axes = plt.subplots(1, len(res), figsize=ex.figsize, sharey=True)
-        for ax, tr in zip(axes, runs, strict=False):
-            _surface(ax, ex.problem, xlim, ylim, "linear" if key == "adam" else "log")
-            P.plot_trajectory(tr, ax, color="w")
-    elif name == "PhaseMapExplorer":
-        fig, (axm, axp, axl) = plt.subplots(1, 3, figsize=ex.figsize)
-        lams = (ex.params["lam1"], ex.params["lam2"])
-        rate, _ = rates.phase_map(lams, ex.alphas, ex.betas)
-        im = axm.imshow(rate, origin="lower", aspect="auto", vmin=0, vmax=1,
-                        extent=(*ex.LOG_ALPHA, *ex.BETA), cmap=style.PHASE_CMAP)
-        fig.colorbar(im, ax=axm)
-        q = W.Quadratic(np.diag(lams))
-        _surface(axp, q, (-1.6, 1.6), (-1.6, 1.6))
-        P.plot_trajectory(res["traj"], axp)
-        P.plot_loss_curve(res["traj"], axl)
-    else:  # pragma: no cover
-        raise ValueError(name)
-    fig.tight_layout()
-    fig.canvas.draw()
-    plt.close(fig)
-
-
-CASES = [
-    ("GD, linear regression", lambda: W.GDExplorer("linear"), "alpha",
-     np.geomspace(0.002, 0.03, N)),
-    ("GD, Gabor", lambda: W.GDExplorer("gabor"), "alpha", np.geomspace(0.005, 0.06, N)),
-    ("SGD", W.SGDExplorer, "alpha", np.geomspace(0.1, 1.5, N)),
-    ("momentum vs Nesterov", W.MomentumExplorer, "beta", np.linspace(0.1, 0.9, N)),
-    ("GD / normalized GD / Adam", W.AdamExplorer, "alpha_adam", np.geomspace(0.01, 0.3, N)),
-    ("momentum phase map", W.PhaseMapExplorer, "alpha", np.geomspace(0.05, 3.0, N)),
-    ("compare two optimizers", W.CompareExplorer, "steps", np.arange(20, 20 + 3 * N, 3)),
+#: every explorer class of steplab.widgets, with the problems the lessons give them
+EXPLORERS = [
+    ("GDExplorer(linear)", lambda: W.GDExplorer("linear")),
+    ("GDExplorer(gabor)", lambda: W.GDExplorer("gabor")),
+    ("SGDExplorer", W.SGDExplorer),
+    ("MomentumExplorer", W.MomentumExplorer),
+    ("AdamExplorer", W.AdamExplorer),
+    ("PhaseMapExplorer", W.PhaseMapExplorer),
+    ("CompareExplorer", W.CompareExplorer),
 ]
+
+_NUMERIC = (ipywidgets.widgets.widget_int._Int, ipywidgets.widgets.widget_float._Float)
+
+
+def discover(ex) -> list:
+    """Every slider, dropdown and checkbox in the explorer's widget tree, as
+    ``(name, widget)`` (:meth:`steplab.widgets.Explorer.find_controls`); ``name`` is the
+    parameter it controls. Every entry of ``ex.controls`` must be among them."""
+    found = ex.find_controls()
+    missing = set(ex.controls) - {n for n, _ in found}
+    if missing:
+        raise AssertionError(f"{type(ex).__name__}: controls {sorted(missing)} are not in its "
+                             "widget tree")
+    return found
+
+
+def values_for(ctrl, n: int, rng) -> tuple[list, bool]:
+    """``n`` new values for ``ctrl`` and whether the caches must be cleared before each."""
+    if isinstance(ctrl, ipywidgets.FloatLogSlider):
+        vals = ctrl.base ** np.linspace(ctrl.min, ctrl.max, n + 1)
+    elif isinstance(ctrl, _NUMERIC):
+        vals = np.linspace(ctrl.min, ctrl.max, n + 1)
+    else:
+        options = [True, False] if isinstance(ctrl.value, bool) else list(ctrl.options)
+        if len(options) < 2:
+            return [], False
+        start = options.index(ctrl.value)
+        return [options[(start + 1 + k) % len(options)] for k in range(n)], True
+    if isinstance(ctrl, ipywidgets.widgets.widget_int._Int):
+        vals = np.unique(np.round(vals).astype(int))
+        cast = int
+    else:
+        cast = float
+    vals = [cast(v) for v in vals if not np.isclose(v, ctrl.value, rtol=1e-9, atol=0)]
+    rng.shuffle(vals)
+    return vals[:n], False
 
 
 def _stats(ts):
-    ms = np.asarray(ts) * 1000
+    ms = np.asarray(ts) * 1000.0
     return dict(median=float(np.median(ms)), p95=float(np.percentile(ms, 95)),
-                max=float(ms.max()))
+                max=float(ms.max()), n=int(ms.size))
 
 
-def run(n_values: int = N) -> list:
+def full_draw_ms(ex, repeats: int = 5) -> float:
+    ts = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        ex.fig.canvas.draw()
+        ts.append(time.perf_counter() - t0)
+    return 1000.0 * float(np.median(ts))
+
+
+def run(n_values: int = N, seed: int = 0) -> list:
     rows = []
-    for title, make, key, values in CASES:
+    rng = np.random.default_rng(seed)
+    for title, make in EXPLORERS:
         ex = make()
-        ctrl = ex.controls[key]
-        values = [type(ctrl.value)(v) for v in values[:n_values]]
-        ex.fig.canvas.draw()                     # first display
-        upd = []
-        for v in values:
-            t0 = time.perf_counter()
-            ctrl.value = v                       # -> observer -> update -> blit
-            upd.append(time.perf_counter() - t0)
-        assert ex.last_error is None, ex.message
-        full = []                                # update + a full canvas.draw() (no blitting)
-        for v in values[::4]:
-            ex._cache.data.clear()
-            t0 = time.perf_counter()
-            ctrl.value = v * 1.001 if isinstance(v, float) else v + 1
-            ex.fig.canvas.draw()
-            full.append(time.perf_counter() - t0)
-        base = []
-        for v in values[::2]:
-            ex.params[key] = v
-            t0 = time.perf_counter()
-            _rebuild(ex)
-            base.append(time.perf_counter() - t0)
+        ex.fig.canvas.draw()                         # first display
+        base = full_draw_ms(ex)
+        for name, ctrl in discover(ex):
+            initial = ctrl.value
+            values, afresh = values_for(ctrl, n_values, rng)
+            times, cpu = [], []
+            for v in values:
+                if afresh:
+                    ex.clear_cache()
+                t0, c0 = time.perf_counter(), time.process_time()
+                ctrl.value = v                       # -> observer -> update -> blit
+                times.append(time.perf_counter() - t0)
+                cpu.append(time.process_time() - c0)
+            ctrl.value = initial                     # the next control starts from the defaults
+            st, ct = _stats(times), _stats(cpu)
+            rows.append(dict(explorer=title, control=name, kind=type(ctrl).__name__,
+                             afresh=afresh, full_draw=base, cpu_median=ct["median"],
+                             cpu_p95=ct["p95"], **st))
         plt.close(ex.fig)
-        s, f, b = _stats(upd), _stats(full), _stats(base)
-        rows.append(dict(explorer=title, control=key, n=len(upd), update=s, full_draw=f,
-                         rebuild=b, ratio=b["median"] / s["median"]))
     return rows
 
 
@@ -159,36 +159,45 @@ def browser(p95_ms: float = 250.0) -> int:
     if out.exists():
         rep = json.loads(out.read_text())
         print(f"browser: median {rep['median_ms']:.0f} ms, p95 {rep['p95_ms']:.0f} ms "
-              f"over {rep['n']} presses")
+              f"over {rep['n']} presses (budget p95 <= {p95_ms:.0f} ms)")
     return code
 
 
 def main() -> int:
-    if "--browser" in sys.argv:
-        code = browser()
-        if code:
-            return code
+    code = browser() if "--browser" in sys.argv else 0
+    load = os.getloadavg()
     rows = run()
-    print(f"{'explorer':28s} {'control':10s} {'median':>8s} {'p95':>8s} {'full':>8s} "
-          f"{'rebuild':>8s} {'ratio':>6s}   (ms, in-kernel, Agg, n={N})")
-    failed = []
+    load = max(load[0], os.getloadavg()[0])
+    busy = load > (os.cpu_count() or 1)
+    clock = "cpu" if busy else "wall"
     for r in rows:
-        u = r["update"]
-        print(f"{r['explorer']:28s} {r['control']:10s} {u['median']:8.1f} {u['p95']:8.1f} "
-              f"{r['full_draw']['median']:8.1f} {r['rebuild']['median']:8.1f} {r['ratio']:6.1f}")
-        if u["median"] > MEDIAN_MS or u["p95"] > P95_MS or r["ratio"] < RATIO:
-            failed.append(r["explorer"])
+        med, p95 = (r["cpu_median"], r["cpu_p95"]) if busy else (r["median"], r["p95"])
+        r["ok"], r["judged_on"] = bool(med <= MEDIAN_MS and p95 <= P95_MS), clock
+    print(f"\n(ms; in the kernel, Agg, {N} values per control; load average {load:.1f} on "
+          f"{os.cpu_count()} cores: budget judged on the {clock} clock)")
+    print(f"{'explorer':19s} {'control':15s} {'median':>6s} {'p95':>6s} {'cpu med':>7s} "
+          f"{'cpu p95':>7s} {'full':>6s} {'ratio':>5s}  budget")
+    for r in rows:
+        mark = "ok" if r["ok"] else "MISSED"
+        fresh = " (afresh)" if r["afresh"] else ""
+        print(f"{r['explorer']:19s} {r['control']:15s} {r['median']:6.1f} {r['p95']:6.1f} "
+              f"{r['cpu_median']:7.1f} {r['cpu_p95']:7.1f} {r['full_draw']:6.0f} "
+              f"{r['full_draw'] / r['median']:5.1f}  {mark}{fresh}")
+    print("median, p95: wall clock; cpu: CPU time of the same calls; full: one full "
+          "canvas.draw() (the baseline); ratio = full / median")
     out = ROOT / "artifacts" / "bench_widgets.json"
     out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(dict(rows=rows, targets=dict(median_ms=MEDIAN_MS, p95_ms=P95_MS,
-                                                            ratio=RATIO)), indent=1))
+    out.write_text(json.dumps(dict(rows=rows, n=N, loadavg=load,
+                                   budget=dict(median_ms=MEDIAN_MS, p95_ms=P95_MS)), indent=1))
     print(f"written {out.relative_to(ROOT)}")
-    if failed:
-        print("MISSED the targets (median <= 30 ms, p95 <= 60 ms, >= 3x rebuild):",
-              ", ".join(failed))
+    missed = [f"{r['explorer']}.{r['control']}" for r in rows if not r["ok"]]
+    if missed:
+        print(f"MISSED the budget (median <= {MEDIAN_MS:.0f} ms, p95 <= {P95_MS:.0f} ms):",
+              ", ".join(missed))
         return 1
-    print("all explorers: median <= 30 ms, p95 <= 60 ms, >= 3x faster than rebuilding")
-    return 0
+    print(f"every control of every explorer: median <= {MEDIAN_MS:.0f} ms, "
+          f"p95 <= {P95_MS:.0f} ms")
+    return code
 
 
 if __name__ == "__main__":

@@ -3,10 +3,10 @@
 ``fig_6_1()`` ... ``fig_6_11()`` each return ``(fig, info)``: the matplotlib figure and a dict
 with the data it draws (trajectories, grids, points), so tests and lessons can check the
 numbers rather than the pixels. Settings (ranges, starting points, step counts, learning
-rates) follow the captions in seed ``000_…`` and ``shared/reference/book-data.md``; where
-the book gives none, the choice is stated in the docstring.
+rates) follow the book's captions and the book's companion notebooks; where the book gives
+none, the choice is stated in the docstring.
 
-Figure 6.11 (problem 6.6) is not part of the seed: :func:`fig_6_11` draws three 1-D loss
+Figure 6.11 (problem 6.6) is not reproduced from the book: :func:`fig_6_11` draws three 1-D loss
 functions of our own with seven labelled points, and ``info["answers"]`` holds the key.
 """
 
@@ -31,18 +31,16 @@ __all__ = [
 RANGES = {
     # companion notebook of section 6.1: intercept 0..2, slope -1..1
     "linear": ((0.0, 2.0), (-1.0, 1.0)),
-    # book-data.md: phi0 in [-10, 10], phi1 in [2.5, 22.5]
+    # the companion notebooks: phi0 in [-10, 10], phi1 in [2.5, 22.5]
     "gabor": ((-10.0, 10.0), (2.5, 22.5)),
     # fig. 6.9: start (-0.7, -0.9), minimum (0.7, 0)
     "adam": ((-1.5, 1.5), (-1.0, 1.0)),
 }
 
 
-def _figure(n_cols, size="row4", n_rows=1, projections=None):
-    import matplotlib.pyplot as plt
-
+def _figure(n_cols, size="pair", n_rows=1, projections=None):
+    fig = style.figure(size)
     with style.rc():
-        fig = plt.figure(figsize=style.FIGSIZE[size])
         axes = []
         for k in range(n_rows * n_cols):
             proj = projections[k] if projections else None
@@ -102,7 +100,7 @@ def fig_6_1(start=(1.6, -0.5), steps: int = 10, n_fits: int = 5):
     a) the 12 data points; b) the loss (eq. 6.5) as a 3-D surface with the iterates;
     c) the same as a heat map with numbered iterates 0, 1, 2, ...; d) the model for iterates
     0 .. ``n_fits-1`` (light = early, dark = late). Start (1.6, -0.5), 10 steps of
-    ``steplab.linesearch.gd_with_line_search`` (book-data.md: the companion notebook's run);
+    ``steplab.linesearch.gd_with_line_search`` (the companion notebook's run);
     the caption's four steps are the fits shown in d).
 
     ``info``: ``trajectory``, ``grid`` (X, Y, Z), ``levels``, ``fits`` (the phis drawn in d).
@@ -112,7 +110,7 @@ def fig_6_1(start=(1.6, -0.5), steps: int = 10, n_fits: int = 5):
     problem = _linear()
     traj = gd_with_line_search(problem, np.asarray(start, float), steps)
     xlim, ylim = RANGES["linear"]
-    fig, axes = _figure(4, projections=[None, "3d", None, None])
+    fig, axes = _figure(2, "grid2x2", n_rows=2, projections=[None, "3d", None, None])
     with style.rc():
         _panel(axes[0], "a", "training data")
         P.plot_data(problem.x, problem.y, axes[0])
@@ -162,7 +160,7 @@ def fig_6_2(phis=GABOR_EXAMPLES, x_range=(-15.0, 15.0)):
 
 
 def fig_6_3(true_phi=(0.0, 16.6), x_range=(-15.0, 15.0)):
-    """UDL fig. 6.3: the Gabor training data (30 pairs, book-data.md; the caption says 28),
+    """UDL fig. 6.3: the Gabor training data (30 pairs in the companion notebook; the caption says 28),
     generated from ``phi = [0.0, 16.6]`` plus noise; we draw that model dashed.
     ``info``: ``x``, ``y`` (data), ``true_phi``, ``xlim``."""
     problem = _gabor()
@@ -205,11 +203,9 @@ def fig_6_4(n_models: int = 5):
     saddle = min(good, key=lambda c: c["loss"])
     others = local[: n_models - 1]
     models = others[:1] + [glob] + others[1:]   # the caption puts the global minimum in (c)
-    import matplotlib.pyplot as plt
-
+    fig = style.figure((style.MAX_WIDTH, 4.6))
     with style.rc():
-        fig = plt.figure(figsize=(13.0, 4.6))
-        gs = fig.add_gridspec(2, 4, width_ratios=[1.6, 1, 1, 1])
+        gs = fig.add_gridspec(2, 4, width_ratios=[1.7, 1, 1, 1])
         ax = fig.add_subplot(gs[:, 0])
         grid = P.loss_grid(problem, xlim, ylim)
         surf = P.plot_loss_surface(problem, grid=grid, ax=ax)
@@ -226,6 +222,10 @@ def fig_6_4(n_models: int = 5):
             axm.set_ylim(-1.2, 1.2)
             _panel(axm, "bcdefg"[k], f"L = {c['loss']:.2f}")
             axm.set_xlabel("")
+            axm.set_xticks([-10, 0, 10])
+            if slots[k][1] > 1:                  # one y scale per row, labelled once
+                axm.set_ylabel("")
+                axm.tick_params(labelleft=False)
             ax.annotate("bcdefg"[k], c["phi"], xytext=(6, 4), textcoords="offset points",
                         color="w")
         fig.tight_layout()
@@ -234,16 +234,16 @@ def fig_6_4(n_models: int = 5):
                      xlim=xlim, ylim=ylim)
 
 
-#: fig. 6.5 starting points 1, 2, 3 (1 and 2 from the companion notebooks, book-data.md)
+#: fig. 6.5 starting points 1, 2, 3 (1 and 2 from the companion notebooks)
 GABOR_STARTS = ((-1.5, 8.5), (3.5, 6.5), (2.5, 20.0))
 
 
 def fig_6_5(starts=GABOR_STARTS, ls_steps: int = 21, sgd_alpha: float = 0.8,
             sgd_steps: int = 41, batch_size: int = 5, seed: int = 39, max_step: float = 0.5):
     """UDL fig. 6.5: a) gradient descent with line search from three starts (21 steps,
-    book-data.md; steps searched in ``[0, max_step]`` gradients, 0.5 keeps every run
+    companion notebooks; steps searched in ``[0, max_step]`` gradients, 0.5 keeps every run
     inside the plotted range): start 2 ends in a local minimum; b) SGD (alpha 0.8, batch 5,
-    41 steps, book-data.md) from the same starts; the noise lets start 2 escape to the global
+    41 steps, companion notebooks) from the same starts; the noise lets start 2 escape to the global
     valley.
     ``seed=39`` is the shuffling seed we chose so that all three SGD runs end near the
     global minimum, as in the book's drawing; other seeds show other outcomes.
@@ -301,7 +301,7 @@ def fig_6_6(phi=(-1.5, 6.5), alpha: float = 0.8, batch_size: int = 3, window=(3.
     batches = [combos[k] for k in pick]
     steps = [ends[k] for k in pick]
     xlim, ylim = (phi[0] - window[0], phi[0] + window[0]), (phi[1] - window[1], phi[1] + window[1])
-    fig, axes = _figure(4, "row4")
+    fig, axes = _figure(2, "grid2x2", n_rows=2)
     grid = P.loss_grid(problem, xlim, ylim)
     with style.rc():
         ax = axes[0]
@@ -327,7 +327,7 @@ def fig_6_6(phi=(-1.5, 6.5), alpha: float = 0.8, batch_size: int = 3, window=(3.
 def fig_6_7(start=(-1.5, 6.5), alpha: float = 0.6, beta: float = 0.6, batch_size: int = 5,
             steps: int = 81, seed: int = 1):
     """UDL fig. 6.7: a) SGD and b) SGD with momentum (eq. 6.11) on the Gabor model,
-    alpha 0.6, beta 0.6, batch 5, 81 steps from (-1.5, 6.5) (book-data.md). Both use the
+    alpha 0.6, beta 0.6, batch 5, 81 steps from (-1.5, 6.5) (companion notebooks). Both use the
     same minibatch sequence (``seed=1``, our choice). ``info``: ``sgd``, ``momentum``."""
     problem = _gabor()
     kw = dict(steps=steps, batch_size=batch_size, seed=seed)
@@ -397,7 +397,7 @@ def fig_6_8(start=(-1.5, 6.5), alpha: float = 0.6, beta: float = 0.6, t: int = 3
 
 
 def fig_6_9(start=(-0.7, -0.9)):
-    """UDL fig. 6.9 (Adam), settings of book-data.md, from (-0.7, -0.9) on
+    """UDL fig. 6.9 (Adam), settings of the companion notebooks, from (-0.7, -0.9) on
     :func:`adam_problem`: a) GD alpha 0.08, 200 steps (slow along phi0); b) GD alpha 1.0,
     40 steps (phi1 oscillates); c) normalized GD (eqs. 6.13-6.14) alpha 0.08, 40 steps
     (every component moves by alpha, bouncing near the minimum); d) Adam (6.15-6.18)
@@ -411,7 +411,7 @@ def fig_6_9(start=(-0.7, -0.9)):
         minimize(problem, Adam(alpha=0.05, beta=0.9, gamma=0.99), start, steps=60, label="Adam"),
     ]
     xlim, ylim = RANGES["adam"]
-    fig, axes = _figure(4, "row4")
+    fig, axes = _figure(2, "grid2x2", n_rows=2)
     grid = P.loss_grid(problem, xlim, ylim)
     with style.rc():
         for k, (ax, tr) in enumerate(zip(axes, runs, strict=False)):
@@ -442,7 +442,7 @@ def _fig_6_10_panels(f, history, narrow: float = 0.02):
 def fig_6_10(panels=None, zoom: float = 0.04):
     """UDL fig. 6.10: the bracketing line search on the test function of the chapter notes
     (``steplab.linesearch.line_search_function``, minimum at 0.3803), its four points at 0, 1/3,
-    2/3 and 1 of [0, 1] (book-data.md). The panels follow the caption, with brackets taken from
+    2/3 and 1 of [0, 1] (companion notebooks). The panels follow the caption, with brackets taken from
     the search's ``history`` (default: :func:`_fig_6_10_panels`): a) ``L[b] > L[c]``, so
     ``[a, b]`` is dropped (hatched); b) the next bracket, where ``L[b] < L[c]``, so ``[c, d]`` is
     dropped; c) a narrow bracket around the minimum, the x-axis zoomed to ``zoom`` either side
@@ -472,7 +472,7 @@ def fig_6_10(panels=None, zoom: float = 0.04):
                 xs = np.linspace(*xr, 200)
                 lo, hi = float(f(xs).min()), float(f(xs).max())
                 ax.set_ylim(lo - 0.1 * (hi - lo), hi + 0.35 * (hi - lo))
-                title = f"bracket {panels[k]}: width {d - a:.3f} (zoomed)"
+                title = f"zoomed: width {d - a:.3f}"
             else:
                 ax.set_ylim(0.28, 1.1)   # room for the point labels under the panel title
                 drop = (a, b) if fb > fc else (c, d)
@@ -512,7 +512,7 @@ def _two_wells_stationary():
 
 
 def fig_6_11():
-    """Our figure for UDL problem 6.6 (the book's fig. 6.11 is not in the seed): three 1-D
+    """Our figure for UDL problem 6.6 (the book's fig. 6.11 is not reproduced here): three 1-D
     losses a) convex bowl, b) two wells (not convex), c) convex with a flat bottom, with seven
     labelled points. ``info["answers"]`` classifies each point as ``"global minimum"``,
     ``"local minimum"`` (local but not global) or ``"neither"``, and ``info["convex"]`` says

@@ -4,7 +4,7 @@ line-search brackets and Hessian eigen-directions.
 Conventions (DESIGN.md section 4):
 
 - every ``plot_*`` function takes ``ax=None``; only when ``ax`` is ``None`` does it create a
-  figure (``plt.subplots``). It never calls ``plt.show()``;
+  figure (:func:`steplab.style.figure`). It never calls ``plt.show()``;
 - it returns the artists it created (a dict with named entries, so that widgets can later
   update them in place with ``set_data``);
 - a loss surface is evaluated with *one* vectorized call ``problem.loss(grid)`` on an
@@ -31,11 +31,8 @@ def _axes(ax, projection=None, figsize=None):
     """Return ``ax``, or a new figure's axes when ``ax`` is None (the one place figures appear)."""
     if ax is not None:
         return ax
-    import matplotlib.pyplot as plt
-
-    kw = {"subplot_kw": {"projection": projection}} if projection else {}
-    _, ax = plt.subplots(figsize=figsize or style.FIGSIZE["single"], **kw)
-    return ax
+    fig = style.figure(figsize or "single")
+    return fig.add_subplot(projection=projection)
 
 
 def _range(lim, name):

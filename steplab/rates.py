@@ -152,7 +152,14 @@ def optimal_momentum(lam_min: float, lam_max: float) -> dict:
 
 def phase_map(lams, alphas, betas):
     """Convergence rate (UDL eq. 6.11) on the grid ``betas`` (rows) x ``alphas`` (columns):
-    returns ``(rate, regime_code)``, each of shape ``(len(betas), len(alphas))``.
-    One vectorized evaluation; this is what the momentum phase-map widget shows."""
+    returns ``(rate, regime_code)``, each of shape ``(len(betas), len(alphas))``: the same
+    values as :func:`convergence_rate` and :func:`regime_map`, from ONE vectorized evaluation
+    of the eigenvalues over all curvatures and the whole grid (the slowest direction, the
+    first of equal ones, sets both). This is what the momentum phase-map widget shows."""
+    lams = np.atleast_1d(_check_lam(lams))
+    if lams.ndim != 1 or lams.size == 0:
+        raise ValueError(f"lams must be a non-empty 1-D list of curvatures; got {lams}.")
     A, B = np.meshgrid(np.asarray(alphas, float), np.asarray(betas, float))
-    return convergence_rate(A, B, lams), regime_map(A, B, lams)
+    code, rho = _regime_code(A, B, lams[:, None, None])          # (curvature, beta, alpha)
+    slowest = np.argmax(rho, axis=0)[None]
+    return (np.take_along_axis(rho, slowest, 0)[0], np.take_along_axis(code, slowest, 0)[0])

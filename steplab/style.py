@@ -18,7 +18,8 @@ from __future__ import annotations
 
 __all__ = [
     "CMAP", "PHASE_CMAP", "COLORS", "OPTIMIZER_COLORS", "FIGSIZE", "FONT_SIZE", "DPI",
-    "N_LEVELS", "GRID_N", "RC", "rc", "apply", "color_for", "iterate_colors",
+    "N_LEVELS", "GRID_N", "RC", "MAX_WIDTH", "rc", "apply", "figure", "subplots",
+    "color_for", "iterate_colors",
 ]
 
 #: colormap for loss surfaces: dark = low loss, bright = high loss (UDL fig. 6.1c)
@@ -64,15 +65,20 @@ OPTIMIZER_COLORS = {
 }
 _FALLBACK = ("#2b8cbe", "#e6550d", "#31a354", "#756bb1", "#e7298a", "#a6761d", "#17becf")
 
-#: figure sizes in inches (width, height)
+#: widest figure, in inches: at :data:`DPI` its canvas (900 px) fits JupyterLab's output area
+#: on a 1366 x 768 laptop screen in the default layout (file browser open: about 930 px)
+MAX_WIDTH = 9.0
+
+#: figure sizes in inches (width, height); none is wider than :data:`MAX_WIDTH`, so four
+#: panels wrap into a 2 x 2 grid instead of a row
 FIGSIZE = {
     "single": (4.2, 3.6),
     "pair": (8.4, 3.6),
-    "row3": (11.0, 3.4),
-    "row4": (13.0, 3.3),
-    "grid2x2": (8.4, 7.2),
-    "widget": (8.0, 3.4),
-    "widget3": (9.6, 3.3),
+    "row3": (9.0, 3.1),
+    "grid2x2": (8.4, 6.4),
+    "widget": (8.4, 3.4),
+    "widget3": (9.0, 3.3),
+    "widget2x2": (8.4, 6.0),
 }
 
 #: rcParams used inside :func:`rc` / :func:`apply`
@@ -111,6 +117,46 @@ def apply() -> None:
     import matplotlib as mpl
 
     mpl.rcParams.update(RC)
+
+
+def figure(size="single", embedded: bool = False):
+    """A new matplotlib figure of ``FIGSIZE[size]`` (or a ``(width, height)`` in inches), made
+    with :data:`RC`; the one place steplab creates figures.
+
+    In JupyterLab with ipympl (``%matplotlib widget``) the canvas gets no title bar (ipympl's
+    "Figure 13" header, which counts up on every re-run) and no footer; the toolbar appears
+    on hover, at the left. ``embedded=True`` (the explorers) keeps pyplot from showing the
+    figure by itself: the explorer puts its canvas inside its own widget.
+    """
+    import contextlib
+
+    import matplotlib.pyplot as plt
+
+    w, h = FIGSIZE[size] if isinstance(size, str) else size
+    if w > MAX_WIDTH:
+        raise ValueError(f"a figure {w} inches wide does not fit a laptop screen; use at most "
+                         f"{MAX_WIDTH} inches (wrap the panels into rows instead).")
+    with rc(), (plt.ioff() if embedded else contextlib.nullcontext()):
+        fig = plt.figure(figsize=(w, h))
+    canvas = fig.canvas
+    for attr, value in (("header_visible", False), ("footer_visible", False),
+                        ("toolbar_position", "left")):
+        if hasattr(canvas, attr):            # ipympl's Canvas; Agg has none of them
+            setattr(canvas, attr, value)
+    return fig
+
+
+def subplots(nrows: int = 1, ncols: int = 1, size="single", **kw):
+    """``plt.subplots`` for lessons: a :func:`figure` (fits a laptop, no ipympl header) with
+    ``nrows x ncols`` axes; ``kw`` goes to ``Figure.subplots`` (``sharey=True``, ...).
+    Returns ``(fig, axes)``.
+
+    >>> fig, axes = style.subplots(1, 3, size="row3")     # doctest: +SKIP
+    """
+    fig = figure(size)
+    with rc():
+        axes = fig.subplots(nrows, ncols, **kw)
+    return fig, axes
 
 
 def color_for(name: str, i: int = 0) -> str:

@@ -18,7 +18,14 @@ Every explorer is a class with the same parts (DESIGN.md section 4, rule 4):
 
 Redrawing: the static background (heat map, contour lines, axes, tick labels) is drawn once;
 an update restores it and draws only the artists that changed (matplotlib "blitting").
-A change that moves axes limits (such as the number of steps) triggers one full redraw.
+Whatever a control can change is such an artist, including an axis whose limits follow the
+number of steps, so no control triggers a full redraw (only a resize of the canvas does).
+
+Computing: runs are cached by their settings *without* their length. The iterates of
+:func:`steplab.minimize` do not depend on how many steps are still to come, so the run for
+``T`` steps is the first ``T + 1`` iterates of any longer run with the same settings: moving
+the "steps" slider slices a run computed once (longer runs are computed on demand, at least
+twice the length cached so far).
 Nothing here picks a backend: in a lesson notebook run ``%matplotlib widget`` first (ipympl);
 under Agg (tests, benchmarks) the same code runs without a browser.
 
@@ -28,6 +35,7 @@ book's equation number, e.g. ``"α (6.3)"``.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import time
 from collections import OrderedDict
@@ -71,6 +79,42 @@ class _LRU:
         return value
 
 
+def _prefix(traj, steps: int):
+    """The run of ``steps`` steps that the longer run ``traj`` begins with (same settings):
+    exactly what :func:`minimize` returns for ``steps`` (its iterates do not depend on the
+    steps still to come). A run that diverged at step ``t`` is its own prefix for every
+    ``steps >= t``; before ``t`` the prefix is finite and did not diverge."""
+    kept = len(traj.phi)                 # iterates recorded (a diverged run drops the bad one)
+    whole = (steps >= kept or kept <= 1) if traj.diverged else steps >= kept - 1
+    if whole:
+        return traj
+    k = steps + 1
+    return dataclasses.replace(
+        traj, phi=traj.phi[:k], loss=traj.loss[:k], epoch=traj.epoch[:k], diverged=False,
+        message="", batches=None if traj.batches is None else traj.batches[:steps])
+
+
+class _Runs(_LRU):
+    """Runs cached by their settings without the length, sliced for shorter lengths."""
+
+    def get(self, key, steps, run, most):
+        hit = self.data.get(key)
+        if hit is not None:
+            self.data.move_to_end(key)
+            length, traj = hit
+            if steps <= length or (traj.diverged and steps >= len(traj.phi)):
+                return _prefix(traj, steps)
+            length = min(max(steps, 2 * length), most)     # grow geometrically
+        else:
+            length = steps
+        length = max(length, steps)
+        traj = run(length)
+        self.data[key] = (length, traj)
+        if len(self.data) > self.size:
+            self.data.popitem(last=False)
+        return _prefix(traj, steps)
+
+
 def _key(params: dict):
     out = []
     for k in sorted(params):
@@ -83,16 +127,44 @@ def _key(params: dict):
     return tuple(out)
 
 
+def _extent(artist):
+    """Display box an animated artist can paint: its axes (a few pixels more, for markers on
+    the edge); for an x (y) axis the strip below (left of) its axes, tick labels included."""
+    from matplotlib.axis import XAxis, YAxis
+    from matplotlib.transforms import Bbox
+
+    bb = artist.axes.bbox
+    if isinstance(artist, XAxis):
+        return Bbox.from_extents(bb.x0 - 30, 0, bb.x1 + 30, bb.y0 + 4)
+    if isinstance(artist, YAxis):
+        return Bbox.from_extents(0, bb.y0 - 12, bb.x0 + 4, bb.y1 + 12)
+    return Bbox.from_extents(bb.x0 - 9, bb.y0 - 9, bb.x1 + 9, bb.y1 + 9)
+
+
+def _side_by_side(fig):
+    """Tight layout for two surfaces that share the phi1 axis, with a gap wide enough that the
+    last x tick label of the left panel and the first of the right one do not run together
+    (they sit at the panels' edges: "10.0" and "-10.0")."""
+    fig.tight_layout()
+    fig.subplots_adjust(wspace=0.25)
+
+
 class _Blitter:
     """Draw the figure once, then redraw only the animated artists (matplotlib blitting).
 
-    On every full draw (first display, resize, axes change) the ``draw_event`` handler
-    saves the background and draws the animated artists on top. ``update()`` restores the
-    background, draws the animated artists and blits; works on Agg and on ipympl.
+    Two layers of animated artists: ``slow`` ones change only with some controls (a heat map
+    that depends on the curvatures, an axis whose limits follow the number of steps), the
+    others with every update (paths, curves, texts). On every full draw (first display,
+    resize) the ``draw_event`` handler saves the background, draws the slow layer, saves
+    that too (``middle``) and draws the fast layer on top. ``update()`` restores ``middle``
+    (or, when the slow layer changed, the background and then the slow layer: drawing an
+    axis's tick labels costs more than the rest together), draws the fast layer and blits;
+    works on Agg and on ipympl.
     """
 
-    def __init__(self, fig, artists):
-        self.fig, self.artists, self.background = fig, [], None
+    def __init__(self, fig, artists, slow=()):
+        self.fig, self.artists, self.background, self.middle = fig, [], None, None
+        self.slow = list(slow)
         self.full_draws = 0
         self.pending = False
         for a in artists:
@@ -131,7 +203,7 @@ class _Blitter:
         self.last_full = getattr(self.fig.canvas, "_current_image_mode", "full") == "full"
 
     def _on_resize(self, event):
-        self.background, self.pending = None, False
+        self.background, self.middle, self.pending = None, None, False
 
     def add(self, artist):
         artist.set_animated(True)
@@ -142,26 +214,73 @@ class _Blitter:
         if event is not None and event.canvas is not canvas:
             return
         self.background = canvas.copy_from_bbox(self.fig.bbox)
-        self._draw_animated()
+        self._draw_layers(slow=True)
         self.full_draws += 1
 
-    def _draw_animated(self):
-        for a in self.artists:
-            if a.get_visible():
+    def _redraw_slow(self, dirty):
+        """On top of ``middle``, bring back the background where the ``dirty`` slow artists
+        lie and draw there every slow artist that can reach it; then save ``middle`` again.
+        So a new number of steps redraws one axis, not the heat map beside it."""
+        canvas = self.fig.canvas
+        canvas.restore_region(self.middle)
+        regions = [_extent(a) for a in dirty]
+        height = self.fig.bbox.height
+        for r in regions:                       # agg's regions count rows from the top
+            canvas.restore_region(self.background, xy=(0, 0), bbox=(
+                max(r.x0, 0), max(height - r.y1, 0), r.x1, height - max(r.y0, 0)))
+        for a in self.slow:
+            if a.get_visible() and any(_extent(a).overlaps(r) for r in regions):
                 self.fig.draw_artist(a)
+        self.middle = canvas.copy_from_bbox(self.fig.bbox)
+
+    def _draw_layers(self, slow, dirty=()):
+        """Draw the slow layer (when ``slow``; then save it as ``middle``) and the fast one.
+        With ``dirty`` (slow artists that changed) only their part of the slow layer.
+
+        Drawing an animated *axis* updates its ticks, which are not animated: they would mark
+        the figure stale, and pyplot (interactive, as in a notebook) answers a stale figure
+        with ``draw_idle``: a full draw, whose draw event draws the layers again, and so on
+        for ever. The figure's stale callback is therefore held while the layers are drawn."""
+        fig = self.fig
+        callback, fig.stale_callback = fig.stale_callback, None
+        try:
+            if dirty:
+                self._redraw_slow(dirty)
+            elif slow:
+                for a in self.slow:
+                    if a.get_visible():
+                        fig.draw_artist(a)
+                self.middle = fig.canvas.copy_from_bbox(fig.bbox)
+            for a in self.artists:
+                if a.get_visible() and not any(a is b for b in self.slow):
+                    fig.draw_artist(a)
+        finally:
+            fig.stale_callback = callback
+            fig.stale = False
 
     def full(self):
         """Full redraw (the draw event then refreshes the saved background)."""
-        self.background = None
+        self.background = self.middle = None
         self.fig.canvas.draw_idle()
 
-    def update(self):
+    def update(self, slow=False):
+        """Redraw the fast layer, and the slow one too when ``slow``: ``True`` (all of it) or
+        a list of the slow artists that changed (only where they lie)."""
         canvas = self.fig.canvas
-        if self.background is None:
+        if self.background is None or self.middle is None:
             self.full()
             return
-        canvas.restore_region(self.background)
-        self._draw_animated()
+        if slow is True:
+            canvas.restore_region(self.background)
+            self._draw_layers(True)
+            return self._show()
+        if not slow:
+            canvas.restore_region(self.middle)
+        self._draw_layers(False, dirty=list(slow or ()))
+        self._show()
+
+    def _show(self):
+        canvas = self.fig.canvas
         if not self.webagg:
             canvas.blit(self.fig.bbox)     # Agg: the buffer now holds the new frame
             return
@@ -179,7 +298,8 @@ class Explorer:
 
     Subclasses define ``defaults`` (the parameters), ``_build()`` (make figure artists and
     controls), ``_compute(**params)`` (pure) and ``_draw(result)`` (update artists).
-    ``_layout_keys`` names parameters whose change needs a full redraw (axes limits).
+    ``_layout_keys`` names parameters whose change calls ``_relayout()`` (static-looking parts
+    that depend on them, such as axes limits; those parts are animated artists too).
     """
 
     title = ""
@@ -195,6 +315,7 @@ class Explorer:
                              f"it accepts {sorted(self.defaults)}.")
         self.params = {**self.defaults, **params}
         self._cache = _LRU()
+        self._runs = _Runs()
         self._holding = False
         self.controls: dict = {}
         self.status = W.HTML(value="", layout=W.Layout(min_height="1.6em"))
@@ -203,8 +324,10 @@ class Explorer:
         self.result = None
         self.fig = self._make_figure()
         self._animated: list = []
+        self._slow: list = []
+        self._slow_keys: dict = {}
         self._build()
-        self._blit = _Blitter(self.fig, self._animated)
+        self._blit = _Blitter(self.fig, self._animated, self._slow)
         for name, ctrl in self.controls.items():
             ctrl.observe(self._make_observer(name), names="value")
         self.widget = self._make_container()
@@ -212,24 +335,22 @@ class Explorer:
 
     # -- construction helpers ----------------------------------------------------------------
     def _make_figure(self):
-        import matplotlib.pyplot as plt
+        return style.figure(self.figsize, embedded=True)   # no ipympl header or footer
 
-        with style.rc(), plt.ioff():
-            fig = plt.figure(figsize=self.figsize)
-        if hasattr(fig.canvas, "header_visible"):   # ipympl: no title bar, no footer
-            fig.canvas.header_visible = False
-        if hasattr(fig.canvas, "footer_visible"):
-            fig.canvas.footer_visible = False
-        if hasattr(fig.canvas, "toolbar_position"):
-            fig.canvas.toolbar_position = "left"
-        return fig
+    #: a key of :data:`steplab.style.FIGSIZE` (all fit a laptop screen)
+    figsize = "widget"
+    #: the largest number of steps the "steps" slider offers (runs are cached up to it)
+    MAX_STEPS = 300
 
-    figsize = style.FIGSIZE["widget"]
-
-    def _animate(self, *artists):
+    def _animate(self, *artists, slow=()):
+        """Mark artists as changing with updates (blitted). ``slow``: the ``_layout_keys``
+        parameters they depend on; such artists are redrawn only when one of those changes."""
         for a in artists:
             if a is not None:
                 self._animated.append(a)
+                if slow:
+                    self._slow.append(a)
+                    self._slow_keys[id(a)] = set(slow)
         return artists[0] if len(artists) == 1 else artists
 
     def _make_container(self):
@@ -278,6 +399,35 @@ class Explorer:
         full = {**self.params, **params}
         return self._cache.get(_key(full), lambda: self._compute(**full))
 
+    def find_controls(self) -> list:
+        """Every slider, dropdown and checkbox in :attr:`widget`, found by walking its tree, as
+        ``(parameter name, control)`` pairs in display order (benchmarks and tests use it to
+        reach every control a student can move)."""
+        import ipywidgets as W
+
+        kinds = (W.widgets.widget_int._Int, W.widgets.widget_float._Float,
+                 W.widgets.widget_selection._Selection, W.Checkbox, W.ToggleButton)
+        names = {id(c): k for k, c in self.controls.items()}
+        found, todo = [], [self.widget]
+        while todo:
+            w = todo.pop(0)
+            if isinstance(w, W.Box):
+                todo = list(w.children) + todo
+            elif isinstance(w, kinds):
+                found.append((names.get(id(w), w.description), w))
+        return found
+
+    def clear_cache(self):
+        """Forget every computed result (benchmarks use it to time computations afresh)."""
+        self._cache.data.clear()
+        self._runs.data.clear()
+
+    def _run(self, settings: dict, steps: int, run, most=None):
+        """``run(n)`` (a :func:`minimize` call of ``n`` steps with ``settings``) for ``steps``
+        steps, sliced from a cached longer run with the same settings when there is one."""
+        return self._runs.get(_key(settings), int(steps), run,
+                              int(most if most is not None else self.MAX_STEPS))
+
     def update(self, **params):
         """Set parameters, recompute (cached) and update the drawing in place.
 
@@ -287,7 +437,9 @@ class Explorer:
         if unknown:
             raise ValueError(f"unknown parameter(s) {sorted(unknown)}; this explorer has "
                              f"{sorted(self.defaults)}.")
-        layout = any(k in self._layout_keys and params[k] != self.params.get(k) for k in params)
+        changed = {k for k in params if k in self._layout_keys and params[k] != self.params.get(k)}
+        layout = bool(changed)
+        # a change of such a key moves animated parts only (e.g. an axis): still blitted
         self.params.update(params)
         with self._hold():
             for k, v in params.items():
@@ -306,15 +458,16 @@ class Explorer:
             self.last_error = exc
             self._set_status(format_error(exc), error=True)
             if layout:
-                self._blit.full()
+                self._blit.update(slow=self._dirty(changed))
             return self
         self.result = result
         self._set_status(message or "", error=bool(getattr(self, "_warn", False)))
-        if layout:
-            self._blit.full()
-        else:
-            self._blit.update()
+        self._blit.update(slow=self._dirty(changed))
         return self
+
+    def _dirty(self, changed):
+        """The slow artists that depend on the parameters in ``changed``."""
+        return [a for a in self._slow if self._slow_keys[id(a)] & changed]
 
     def _relayout(self):
         pass
@@ -543,8 +696,8 @@ class GDExplorer(Explorer):
         lo, hi = (-4, 0) if self.problem_name else _log_range(self.params["alpha"])
         self.controls["alpha"] = self._slider("log", "α (6.3)", self.params["alpha"], lo, hi,
                                               0.05, readout_format=".3g")
-        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1, 300, 1,
-                                              continuous=False)
+        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1,
+                                              self.MAX_STEPS, 1, continuous=False)
         self.fig.canvas.mpl_connect("button_press_event", self._on_click)
 
     def _on_click(self, event):
@@ -553,8 +706,9 @@ class GDExplorer(Explorer):
             self.update(start=(float(event.xdata), float(event.ydata)))
 
     def _compute(self, alpha, steps, start):
-        return minimize(self.problem, GradientDescent(alpha=alpha), np.asarray(start, float),
-                        steps=int(steps), label=f"GD α={alpha:.3g}")
+        opt, phi0 = GradientDescent(alpha=alpha), np.asarray(start, float)
+        return self._run(dict(alpha=alpha, start=start), steps, lambda n: minimize(
+            self.problem, opt, phi0, steps=n, label=f"GD α={alpha:.3g}"))
 
     def _draw(self, traj):
         self._set_path(self.path, traj)
@@ -618,6 +772,7 @@ class SGDExplorer(Explorer):
         axl.set_ylim(0.5 * max(float(np.nanmin(Z)), 1e-9 * zmax, 1e-300), 2 * zmax)
         axl.set_xlabel("epoch")
         axl.set_ylabel("full loss $L[\\phi]$")
+        self._animate(axl.xaxis, slow=["epochs"])   # its limits follow the number of epochs
         self._relayout()
         self.fig.tight_layout()
         lo, hi = (-3, 0.5) if self.problem_name else _log_range(self.params["alpha"])
@@ -626,21 +781,29 @@ class SGDExplorer(Explorer):
         self.controls["batch_size"] = self._slider("int", "batch size |B| (6.10)",
                                                    self.params["batch_size"], 1, self.problem.n, 1)
         self.controls["seed"] = self._slider("int", "seed", self.params["seed"], 0, 50, 1)
-        self.controls["epochs"] = self._slider("int", "epochs", self.params["epochs"], 1, 40, 1,
-                                               continuous=False)
+        self.controls["epochs"] = self._slider("int", "epochs", self.params["epochs"], 1,
+                                               self.MAX_EPOCHS, 1, continuous=False)
         self.controls["shuffle"] = W.Checkbox(value=self.params["shuffle"],
                                               description="reshuffle every epoch")
         self.fig.canvas.mpl_connect("button_press_event", self._on_click)
 
     _on_click = GDExplorer._on_click
 
+    MAX_EPOCHS = 40
+
     def _relayout(self):
         self.ax_loss.set_xlim(0, self.params["epochs"])
 
     def _compute(self, alpha, batch_size, seed, epochs, shuffle, start):
-        return minimize(self.problem, GradientDescent(alpha=alpha), np.asarray(start, float),
-                        epochs=int(epochs), batch_size=int(batch_size), seed=int(seed),
-                        shuffle=bool(shuffle), label=f"SGD α={alpha:.3g}, |B|={batch_size}")
+        # epochs E of batches B are E * ceil(n/B) steps (eq. 6.10): a shorter run is a prefix
+        nb = -(-self.problem.n // int(batch_size))
+        opt, phi0 = GradientDescent(alpha=alpha), np.asarray(start, float)
+        settings = dict(alpha=alpha, batch_size=batch_size, seed=seed, shuffle=shuffle,
+                        start=start)
+        return self._run(settings, int(epochs) * nb, lambda n: minimize(
+            self.problem, opt, phi0, steps=n, batch_size=int(batch_size), seed=int(seed),
+            shuffle=bool(shuffle), label=f"SGD α={alpha:.3g}, |B|={batch_size}"),
+            most=self.MAX_EPOCHS * nb)
 
     def _draw(self, traj):
         self._set_path(self.path, traj)
@@ -658,8 +821,6 @@ class MomentumExplorer(Explorer):
 
     title = "Momentum (eq. 6.11) vs Nesterov momentum (eq. 6.12), same minibatches"
     defaults = dict(alpha=0.6, beta=0.6, steps=81, batch_size=5, seed=1, start=(-1.5, 6.5))
-    figsize = style.FIGSIZE["widget"]
-
     def _build(self):
         self.problem = _problem("gabor")
         axes = self.fig.subplots(1, 2, sharey=True)
@@ -673,19 +834,24 @@ class MomentumExplorer(Explorer):
             ax.set_title(name + (" (6.11)" if name == "Momentum" else " (6.12)"),
                          fontsize=style.FONT_SIZE)
         axes[1].set_ylabel("")
-        self.fig.tight_layout()
+        _side_by_side(self.fig)
         self.controls["alpha"] = self._slider("log", "α (6.11)", self.params["alpha"], -3, 0.5,
                                               0.05, readout_format=".3g")
         self.controls["beta"] = self._slider("float", "β (6.11)", self.params["beta"], 0.0, 0.99,
                                              0.01)
-        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1, 300, 1,
-                                              continuous=False)
+        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1,
+                                              self.MAX_STEPS, 1, continuous=False)
 
     def _compute(self, alpha, beta, steps, batch_size, seed, start):
-        kw = dict(steps=int(steps), batch_size=batch_size, seed=int(seed))
         phi0 = np.asarray(start, float)
-        return (minimize(self.problem, Momentum(alpha=alpha, beta=beta), phi0, **kw),
-                minimize(self.problem, Nesterov(alpha=alpha, beta=beta), phi0, **kw))
+        settings = dict(alpha=alpha, beta=beta, batch_size=batch_size, seed=seed, start=start)
+        out = []
+        for cls in (Momentum, Nesterov):
+            opt = cls(alpha=alpha, beta=beta)
+            out.append(self._run(dict(settings, method=cls.__name__), steps, lambda n, o=opt:
+                                 minimize(self.problem, o, phi0, steps=n, batch_size=batch_size,
+                                          seed=int(seed))))
+        return tuple(out)
 
     def _draw(self, result):
         for arts, tr in zip(self.paths, result, strict=False):
@@ -697,31 +863,46 @@ class MomentumExplorer(Explorer):
 # ------------------------------------------------------------------------------------------------
 class AdamExplorer(Explorer):
     """GD, normalized GD (eqs. 6.13-6.14) and Adam (6.15-6.17) on the loss of fig. 6.9, from
-    (-0.7, -0.9): learning rates, β, γ, ε and Adam's bias correction (6.16) on or off."""
+    (-0.7, -0.9): learning rates, β, γ, ε and Adam's bias correction (6.16) on or off.
+    Panels a-c: the three paths (as fig. 6.9a, c, d); d: their losses against the step."""
 
     title = "GD vs normalized GD vs Adam on the loss of fig. 6.9"
     defaults = dict(alpha_gd=0.08, steps_gd=200, alpha_norm=0.08, alpha_adam=0.05, beta=0.9,
                     gamma=0.99, epsilon=1e-8, bias_correction=True, steps=60,
                     start=(-0.7, -0.9))
-    figsize = style.FIGSIZE["widget3"]
+    figsize = "widget2x2"
+    _layout_keys = ("steps", "steps_gd")
+    NAMES = ("GD (6.3)", "normalized GD (6.13-6.14)", "Adam (6.15-6.17)")
 
     def _build(self):
         import ipywidgets as W
 
         self.problem = figures.adam_problem()
-        axes = self.fig.subplots(1, 3, sharey=True)
-        self.axes = axes
+        grid_axes = self.fig.subplots(2, 2)
+        axes = [grid_axes[0, 0], grid_axes[0, 1], grid_axes[1, 0]]
+        self.axes, self.ax_loss = axes, grid_axes[1, 1]
         xlim, ylim = figures.RANGES["adam"]
         grid = P.loss_grid(self.problem, xlim, ylim)
-        self.paths = []
-        names = ("GD (6.3)", "normalized GD (6.13-6.14)", "Adam (6.15-6.17)")
-        for ax, name in zip(axes, names, strict=True):
+        self.paths, self.curves = [], []
+        for k, (ax, name) in enumerate(zip(axes, self.NAMES, strict=True)):
             P.plot_loss_surface(self.problem, grid=grid, ax=ax, scale="linear")
             ax.plot(0.7, 0.0, "+", color="c", ms=10, mew=2)
             self.paths.append(self._path_artists(ax))
-            ax.set_title(name, fontsize=style.FONT_SIZE)
-        for ax in axes[1:]:
-            ax.set_ylabel("")
+            ax.set_title(f"{'abc'[k]}) {name}", loc="left", fontsize=style.FONT_SIZE)
+            short = name.split(" (")[0]
+            (curve,) = self.ax_loss.plot([], [], color=style.color_for(short, k), label=short)
+            self.curves.append(self._animate(curve))
+        axes[0].set_xlabel("")               # a) sits above c): one phi0 label per column
+        axes[1].set_ylabel("")               # b) sits beside a): one phi1 label per row
+        axl = self.ax_loss
+        axl.set_yscale("log")
+        axl.set_ylim(1e-8, 3.0)
+        axl.set_xlabel("step t")
+        axl.set_ylabel("loss $L[\\phi]$")
+        axl.set_title("d) loss", loc="left", fontsize=style.FONT_SIZE)
+        axl.legend(loc="lower left")
+        self._animate(axl.xaxis, slow=["steps", "steps_gd"])   # limits follow the steps
+        self._relayout()
         self.fig.tight_layout()
         s = self._slider
         self.controls["alpha_gd"] = s("log", "α GD (6.3)", self.params["alpha_gd"], -3, 0.5, 0.05,
@@ -736,31 +917,80 @@ class AdamExplorer(Explorer):
                                      readout_format=".1e")
         self.controls["bias_correction"] = W.Checkbox(value=self.params["bias_correction"],
                                                       description="bias correction (6.16)")
-        self.controls["steps"] = s("int", "steps T", self.params["steps"], 1, 300, 1,
+        self.controls["steps"] = s("int", "steps T", self.params["steps"], 1, self.MAX_STEPS, 1,
                                    continuous=False)
+
+    def _relayout(self):
+        self.ax_loss.set_xlim(0, max(int(self.params["steps"]), int(self.params["steps_gd"])))
 
     def _compute(self, alpha_gd, steps_gd, alpha_norm, alpha_adam, beta, gamma, epsilon,
                  bias_correction, steps, start):
         phi0 = np.asarray(start, float)
-        return (
-            minimize(self.problem, GradientDescent(alpha=alpha_gd), phi0, steps=int(steps_gd),
-                     label="GD"),
-            minimize(self.problem, NormalizedGD(alpha=alpha_norm, epsilon=epsilon), phi0,
-                     steps=int(steps), label="normalized GD"),
-            minimize(self.problem, Adam(alpha=alpha_adam, beta=beta, gamma=gamma,
-                                        epsilon=epsilon, bias_correction=bool(bias_correction)),
-                     phi0, steps=int(steps), label="Adam"),
+        runs = (
+            (dict(alpha=alpha_gd), steps_gd, GradientDescent(alpha=alpha_gd), "GD"),
+            (dict(alpha=alpha_norm, epsilon=epsilon), steps,
+             NormalizedGD(alpha=alpha_norm, epsilon=epsilon), "normalized GD"),
+            (dict(alpha=alpha_adam, beta=beta, gamma=gamma, epsilon=epsilon,
+                  bias_correction=bool(bias_correction)), steps,
+             Adam(alpha=alpha_adam, beta=beta, gamma=gamma, epsilon=epsilon,
+                  bias_correction=bool(bias_correction)), "Adam"),
         )
+        return tuple(
+            self._run(dict(settings, method=label, start=start), n, lambda m, o=opt, lab=label:
+                      minimize(self.problem, o, phi0, steps=m, label=lab))
+            for settings, n, opt, label in runs)
 
     def _draw(self, result):
-        for arts, tr in zip(self.paths, result, strict=False):
+        for arts, curve, tr in zip(self.paths, self.curves, result, strict=True):
             self._set_path(arts, tr)
+            curve.set_data(np.arange(len(tr.loss)), np.maximum(tr.loss, 1e-300))
         self._warn = any(t.diverged for t in result)
         return "   |   ".join(
             t.message if t.diverged else f"{t.label}: final loss {t.loss[-1]:.3g}" for t in result)
 
 
 # ------------------------------------------------------------------------------------------------
+def _ellipses(lams, levels, n: int = 121):
+    """Level sets of ``L = (lam1 phi0^2 + lam2 phi1^2) / 2``: for each level ``c`` the ellipse
+    ``phi0 = sqrt(2c/lam1) cos t``, ``phi1 = sqrt(2c/lam2) sin t`` (closed form: no grid, no
+    contouring), as a list of ``(n, 2)`` arrays."""
+    t = np.linspace(0.0, 2.0 * np.pi, n)
+    l1, l2 = (max(float(v), 1e-12) for v in lams)
+    return [np.column_stack([np.sqrt(2 * c / l1) * np.cos(t), np.sqrt(2 * c / l2) * np.sin(t)])
+            for c in np.asarray(levels, float)]
+
+
+def _region_labels(code, x, y, min_pixels: int = 20, rounds: int = 8):
+    """Where to name each regime on the phase map (Distill's captioned regions): a pixel well
+    inside the region (the mask eroded up to ``rounds`` times), near its centre; regions too
+    thin for a legible label get none. ``code`` is indexed ``[y, x]``. Returns a list of
+    ``(name, x, y, ha, va, color)``."""
+    out = []
+    for k, name in enumerate(rates.REGIMES):
+        mask = code == k
+        done = 0
+        while done < rounds:             # keep pixels well inside the region (erosion)
+            inner = mask.copy()
+            inner[1:] &= mask[:-1]
+            inner[:-1] &= mask[1:]
+            inner[:, 1:] &= mask[:, :-1]
+            inner[:, :-1] &= mask[:, 1:]
+            if inner.sum() < min_pixels:
+                break
+            mask, done = inner, done + 1
+        if done < rounds // 2:           # a thin sliver: no room for a legible label
+            continue
+        if name == "divergence" and code[0, -1] == 3:
+            out.append((name, x[-1] - 0.1, y[0] + 0.05, "right", "bottom", "k"))
+            continue
+        i, j = np.nonzero(mask)
+        ci, cj = np.median(i), np.median(j)
+        m = np.argmin((i - ci) ** 2 + (j - cj) ** 2)     # a pixel inside, near the centre
+        out.append((name, x[j[m]], y[i[m]], "center", "center",
+                    "k" if name == "divergence" else "w"))
+    return out
+
+
 class PhaseMapExplorer(Explorer):
     """The momentum phase map (after Distill's "Why momentum really works"): for the quadratic
     ``L = (lambda1 phi0^2 + lambda2 phi1^2)/2`` the convergence rate of UDL eq. 6.11 (spectral
@@ -771,14 +1001,18 @@ class PhaseMapExplorer(Explorer):
     title = "Momentum phase map: convergence rate of eq. 6.11 on a quadratic — click the map"
     defaults = dict(lam1=0.2, lam2=2.0, alpha=0.5, beta=0.5, steps=60, start=(1.0, 1.0))
     _layout_keys = ("lam1", "lam2", "steps")
-    figsize = style.FIGSIZE["widget3"]
+    figsize = "widget3"
     LOG_ALPHA = (-3.0, 2.0)
     BETA = (0.0, 0.99)
     GRID = (150, 200)  # (beta rows, alpha columns)
+    BOX = (-1.6, 1.6)  # the path panel shows phi0, phi1 in BOX
 
     def _build(self):
+        from matplotlib.collections import LineCollection
+
         axm, axp, axl = self.fig.subplots(1, 3, gridspec_kw=dict(width_ratios=[1.25, 1, 1]))
         self.ax_map, self.ax_path, self.ax_loss = axm, axp, axl
+        self._maps = _LRU(32)
         la = np.linspace(*self.LOG_ALPHA, self.GRID[1])
         self.alphas, self.betas = 10.0 ** la, np.linspace(*self.BETA, self.GRID[0])
         ext = (*self.LOG_ALPHA, *self.BETA)
@@ -788,22 +1022,31 @@ class PhaseMapExplorer(Explorer):
         self.fig.colorbar(self.image, ax=axm, label="rate ρ (grey: diverges)", extend="max")
         axm.set_xlabel("log$_{10}$ α (6.11)")
         axm.set_ylabel("β (6.11)")
+        # the map and what lies on it change with the curvatures: all animated (blitted)
+        self.regime_lines = LineCollection([], colors="w", linewidths=0.7, alpha=0.8)
+        axm.add_collection(self.regime_lines)
+        self.regime_labels = [axm.text(0, 0, name, ha="center", va="center", visible=False,
+                                       fontsize=style.FONT_SIZE - 1) for name in rates.REGIMES]
         (self.opt_mark,) = axm.plot([], [], "*", ms=14, color="gold", mec="k")
         (self.sel_mark,) = axm.plot([], [], "o", ms=9, mfc="none", mec="r", mew=2)
+        self._animate(self.image, self.regime_lines, *self.regime_labels, self.opt_mark,
+                      *axm.spines.values(), slow=["lam1", "lam2"])
         self._animate(self.sel_mark)
+        self.contours = LineCollection([], colors="0.6", linewidths=0.6)
+        axp.add_collection(self.contours)
+        self._animate(self.contours, slow=["lam1", "lam2"])
         self.path = self._path_artists(axp, color=style.COLORS["trajectory"])
         self.regime_text = axp.text(0.03, 0.95, "", transform=axp.transAxes, va="top",
                                     fontsize=style.FONT_SIZE, bbox=dict(fc="w", alpha=0.8, lw=0))
         self._animate(self.regime_text)
-        axp.set_xlim(-1.6, 1.6)
-        axp.set_ylim(-1.6, 1.6)
+        axp.set_xlim(*self.BOX)
+        axp.set_ylim(*self.BOX)
         axp.set_xlabel("$\\phi_0$")
         axp.set_ylabel("$\\phi_1$")
-        self.contours = None
-        self.regime_lines, self.regime_labels = None, []
         (self.curve,) = axl.plot([], [], "-", color=style.COLORS["trajectory"], label="loss")
         (self.theory,) = axl.plot([], [], "--", color="k", lw=1, label="ρ$^{2t}$ · L$_0$")
         self._animate(self.curve, self.theory)
+        self._animate(axl.xaxis, slow=["steps"])
         axl.set_yscale("log")
         axl.set_ylim(1e-12, 1e3)
         axl.set_xlabel("step t")
@@ -819,67 +1062,46 @@ class PhaseMapExplorer(Explorer):
         self.controls["alpha"] = s("log", "α (6.11)", self.params["alpha"], *self.LOG_ALPHA,
                                    0.02, readout_format=".3g")
         self.controls["beta"] = s("float", "β (6.11)", self.params["beta"], *self.BETA, 0.01)
-        self.controls["steps"] = s("int", "steps T", self.params["steps"], 5, 300, 1,
+        self.controls["steps"] = s("int", "steps T", self.params["steps"], 5, self.MAX_STEPS, 1,
                                    continuous=False)
         self.fig.canvas.mpl_connect("button_press_event", self._on_click)
 
-    def _relayout(self):
-        """Static parts that depend on the curvatures or the number of steps."""
-        lams = (self.params["lam1"], self.params["lam2"])
-        rate, code = rates.phase_map(lams, self.alphas, self.betas)
-        self.image.set_data(rate)
-        self._draw_regions(code)
-        opt = rates.optimal_momentum(min(lams), max(lams))
-        self.optimum = opt
-        self.opt_mark.set_data([np.log10(opt["alpha"])], [opt["beta"]])
-        if self.contours is not None:
-            self.contours.remove()
-        q = Quadratic(np.diag(lams))
-        X, Y, Z = P.loss_grid(q, (-1.6, 1.6), (-1.6, 1.6), n=81)
-        self.contours = self.ax_path.contour(X, Y, Z, levels=np.geomspace(1e-3, Z.max(), 12),
-                                             colors="0.6", linewidths=0.6)
-        self.ax_loss.set_xlim(0, self.params["steps"])
+    def landscape(self, lam1, lam2) -> dict:
+        """Pure and cached: what the curvatures fix. ``rate`` and ``code`` over the map's grid
+        (:func:`steplab.rates.phase_map`), the regime ``boundaries`` (line segments in
+        (log10 alpha, beta)), the ``labels`` (regime name and position), the ``optimum``
+        (:func:`steplab.rates.optimal_momentum`) and the ``contours`` of the quadratic."""
+        lams = (float(lam1), float(lam2))
+        return self._maps.get(lams, lambda: self._landscape(lams))
 
-    def _draw_regions(self, code):
-        """Thin lines between the regimes of the slowest direction, each region named at its
-        centre (Distill's captioned regions): monotone, ripples (complex eigenvalues,
-        tr^2 < 4 beta), oscillation (dominant eigenvalue < 0), divergence (rho >= 1)."""
-        ax = self.ax_map
-        if self.regime_lines is not None:
-            self.regime_lines.remove()
-        for t in self.regime_labels:
-            t.remove()
+    def _landscape(self, lams):
+        import contourpy
+
+        rate, code = rates.phase_map(lams, self.alphas, self.betas)
         la = np.log10(self.alphas)
-        self.regime_lines = ax.contour(la, self.betas, code, levels=[0.5, 1.5, 2.5],
-                                       colors="w", linewidths=0.7, alpha=0.8)
-        self.regime_labels = []
-        A, B = np.meshgrid(la, self.betas)
-        for k, name in enumerate(rates.REGIMES):
-            mask = code == k
-            rounds = 0
-            while rounds < 8:            # keep pixels well inside the region (erosion)
-                inner = mask.copy()
-                inner[1:] &= mask[:-1]
-                inner[:-1] &= mask[1:]
-                inner[:, 1:] &= mask[:, :-1]
-                inner[:, :-1] &= mask[:, 1:]
-                if inner.sum() < 20:
-                    break
-                mask, rounds = inner, rounds + 1
-            if rounds < 4:               # a thin sliver: no room for a legible label
-                continue
-            if name == "divergence" and code[0, -1] == 3:
-                self.regime_labels.append(ax.text(la[-1] - 0.1, self.betas[0] + 0.05, name,
-                                                  ha="right", va="bottom", color="k",
-                                                  fontsize=style.FONT_SIZE - 1))
-                continue
-            i, j = np.nonzero(mask)
-            ci, cj = np.median(i), np.median(j)
-            m = np.argmin((i - ci) ** 2 + (j - cj) ** 2)     # a pixel inside, near the centre
-            x, y = A[i[m], j[m]], B[i[m], j[m]]
-            col = "k" if name == "divergence" else "w"
-            self.regime_labels.append(ax.text(x, y, name, ha="center", va="center", color=col,
-                                              fontsize=style.FONT_SIZE - 1))
+        gen = contourpy.contour_generator(la, self.betas, code.astype(float),
+                                          line_type="Separate")
+        boundaries = [seg for level in (0.5, 1.5, 2.5) for seg in gen.lines(level)]
+        zmax = 0.5 * (lams[0] + lams[1]) * max(abs(b) for b in self.BOX) ** 2
+        return dict(rate=rate, code=code, boundaries=boundaries,
+                    labels=_region_labels(code, la, self.betas),
+                    optimum=rates.optimal_momentum(min(lams), max(lams)),
+                    contours=_ellipses(lams, np.geomspace(1e-3, zmax, 12)))
+
+    def _relayout(self):
+        """The parts that depend on the curvatures or on the number of steps (all animated)."""
+        land = self.landscape(self.params["lam1"], self.params["lam2"])
+        self.image.set_data(land["rate"])
+        self.regime_lines.set_segments(land["boundaries"])
+        for text in self.regime_labels:
+            text.set_visible(False)
+        for name, x, y, ha, va, color in land["labels"]:
+            text = self.regime_labels[rates.REGIMES.index(name)]
+            text.set(position=(x, y), ha=ha, va=va, color=color, visible=True)
+        self.optimum = opt = land["optimum"]
+        self.opt_mark.set_data([np.log10(opt["alpha"])], [opt["beta"]])
+        self.contours.set_segments(land["contours"])
+        self.ax_loss.set_xlim(0, self.params["steps"])
 
     def _on_click(self, event):
         tb = getattr(self.fig.canvas, "toolbar", None)
@@ -889,9 +1111,10 @@ class PhaseMapExplorer(Explorer):
 
     def _compute(self, lam1, lam2, alpha, beta, steps, start):
         lams = (float(lam1), float(lam2))
-        q = Quadratic(np.diag(lams))
-        traj = minimize(q, Momentum(alpha=alpha, beta=beta), np.asarray(start, float),
-                        steps=int(steps), label="momentum")
+        q, opt, phi0 = Quadratic(np.diag(lams)), Momentum(alpha=alpha, beta=beta), \
+            np.asarray(start, float)
+        traj = self._run(dict(lams=lams, alpha=alpha, beta=beta, start=start), steps,
+                         lambda n: minimize(q, opt, phi0, steps=n, label="momentum"))
         rho = float(rates.convergence_rate(alpha, beta, lams))
         each = [(lam, rates.regime(alpha, beta, [lam]),
                  float(rates.spectral_radius(alpha, beta, lam))) for lam in lams]
@@ -975,12 +1198,12 @@ class CompareExplorer(Explorer):
                                fontsize=style.FONT_SIZE - 1) for ax in axes]
         self._animate(*self.titles)
         axes[1].set_ylabel("")
-        self.fig.tight_layout()
+        _side_by_side(self.fig)
         names = list(self.optimizers)
         self.controls["a"] = W.Dropdown(options=names, value=self.params["a"], description="left")
         self.controls["b"] = W.Dropdown(options=names, value=self.params["b"], description="right")
-        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1, 300, 1,
-                                              continuous=False)
+        self.controls["steps"] = self._slider("int", "steps T", self.params["steps"], 1,
+                                              self.MAX_STEPS, 1, continuous=False)
         self.fig.canvas.mpl_connect("button_press_event", self._on_click)
 
     def _on_click(self, event):
@@ -991,8 +1214,9 @@ class CompareExplorer(Explorer):
     def _run_one(self, name, steps, start):
         if name not in self.optimizers:
             raise ValueError(f"no optimizer named {name!r}; choose one of {list(self.optimizers)}.")
-        return minimize(self.problem, self.optimizers[name], np.asarray(start, float),
-                        steps=int(steps), label=name)
+        opt, phi0 = self.optimizers[name], np.asarray(start, float)
+        return self._run(dict(name=name, start=start), steps, lambda n: minimize(
+            self.problem, opt, phi0, steps=n, label=name))
 
     def _compute(self, a, b, steps, start):
         out = []

@@ -17,6 +17,14 @@ Reusable by every browser test (the widget tests and the lesson notebooks)::
   download its own browsers here) with the flags of the project's issue 3/7.
 - :func:`find_chromium` / :func:`need_browser` tell the tests whether they can run: a missing
   tool is a skip outside CI and a failure in CI (``support.skip_or_fail``).
+- The window is a laptop's, 1366 x 768 (:data:`LAPTOP`), in JupyterLab's default layout (file
+  browser open); :func:`figure_widths` measures every figure against its output area.
+
+Against flakes on a loaded machine: :func:`open_notebook` waits for the kernel to be idle;
+:func:`run_all_cells` checks that Run All really started (a cell shows ``[*]``, a prompt
+changes, or the kernel turns busy) and gives the command once more if it did not;
+:func:`dismiss_popups` answers the dialogs that can appear on the way ("Select Kernel",
+"Save your work", news and update toasts) while the tests wait.
 """
 
 from __future__ import annotations
@@ -38,6 +46,8 @@ VENV_BIN = Path(sys.executable).parent
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run"]
 ARTIFACTS = ROOT / "artifacts"
+#: a laptop screen, the smallest the course is laid out for
+LAPTOP = (1366, 768)
 
 
 def find_chromium() -> str | None:
@@ -152,7 +162,7 @@ def _stop(proc):
 
 
 @contextlib.contextmanager
-def browser_page(chromium: str | None = None, width: int = 1400, height: int = 1000):
+def browser_page(chromium: str | None = None, width: int = LAPTOP[0], height: int = LAPTOP[1]):
     """A Playwright page in headless Debian Chromium (never ``playwright install``)."""
     from playwright.sync_api import sync_playwright
 
@@ -167,8 +177,15 @@ def browser_page(chromium: str | None = None, width: int = 1400, height: int = 1
 
 
 def dismiss_popups(page) -> int:
-    """Close dialogs ("Select Kernel", build prompts) and notification toasts; return how many."""
+    """Close dialogs ("Select Kernel", build prompts) and notification toasts; return how many.
+    "Save your work" (closing a changed notebook) is answered Discard: the tests work on copies."""
     n = 0
+    discard = page.locator(".jp-Dialog", has_text="Save your work").locator(
+        "button", has_text="Discard")
+    if discard.count():
+        with contextlib.suppress(Exception):
+            discard.first.click(timeout=1000)
+            n += 1
     for sel in (".jp-Dialog .jp-mod-accept", ".jp-Dialog .jp-mod-reject",
                 ".jp-toast-button.jp-mod-link", ".Toastify__close-button",
                 ".jp-Notification-Toast-Close"):
@@ -227,12 +244,20 @@ def wait_for_idle(page, timeout: float = 60.0):
     raise TimeoutError(f"the kernel did not become idle within {timeout} s")
 
 
-def run_all_cells(page, name: str | None = None):
-    """Run > Run All Cells, through the menu bar, as a learner would. ``name``: the notebook's
-    file name, whose tab is made current first (the menu acts on the current tab)."""
+PROMPTS_JS = """() => Array.from(document.querySelectorAll(
+    '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt'))
+    .map(p => p.textContent.trim())"""
+
+KERNEL_STATUS_JS = """() => { const el = document.querySelector('.jp-Notebook-ExecutionIndicator');
+    return el ? el.getAttribute('data-status') : null; }"""
+
+
+def _click_run_all(page, name: str | None):
+    """Run > Run All Cells through the menu bar (a toast or a late layout pass can swallow a
+    click: up to four tries at opening the menu)."""
     item = page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel",
                         has_text=re.compile(r"^Run All( Cells)?$")).first
-    for attempt in range(4):       # a toast or a late layout pass can swallow the first click
+    for attempt in range(4):
         dismiss_popups(page)
         if name:
             activate_tab(page, name)
@@ -247,19 +272,80 @@ def run_all_cells(page, name: str | None = None):
                 raise
 
 
+def run_started(page, before: list, timeout: float = 15.0) -> bool:
+    """Whether Run All has started within ``timeout`` s: a cell shows ``[*]``, a prompt
+    differs from ``before`` (the prompts when the command was given), or the kernel is busy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = page.evaluate(PROMPTS_JS)
+        if any("*" in p for p in now) or (now and now != before):
+            return True
+        if page.evaluate(KERNEL_STATUS_JS) == "busy":
+            return True
+        dismiss_popups(page)
+        page.wait_for_timeout(100)
+    return False
+
+
+def run_all_cells(page, name: str | None = None, timeout: float = 15.0):
+    """Run > Run All Cells, through the menu bar, as a learner would, and make sure it started
+    (on a loaded machine a click can be lost): if no cell started within ``timeout`` s, give
+    the command once more. ``name``: the notebook's file name, whose tab is made current
+    first (the menu acts on the current tab)."""
+    for attempt in range(2):
+        wait_for_idle(page)
+        before = page.evaluate(PROMPTS_JS)
+        _click_run_all(page, name)
+        if run_started(page, before, timeout):
+            return attempt
+    raise TimeoutError(f"Run All did not start, twice (no cell ran within {timeout} s)")
+
+
 def wait_all_executed(page, timeout: float = 90.0):
-    """Wait until every code cell shows an execution count (no ``[*]`` or ``[ ]``)."""
+    """Wait until every code cell shows an execution count (no ``[*]`` or ``[ ]``) and the
+    kernel is idle. Call it after :func:`run_all_cells` (which makes sure the run started:
+    a notebook saved with its outputs shows execution counts before it runs)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         pending = page.evaluate(
             """() => Array.from(document.querySelectorAll(
                     '.jp-CodeCell .jp-InputArea-prompt')).filter(
                     p => !/\\[\\d+\\]/.test(p.textContent)).length""")
-        if pending == 0:
+        if pending == 0 and page.evaluate(KERNEL_STATUS_JS) == "idle":
             return
         dismiss_popups(page)
         page.wait_for_timeout(250)
     raise TimeoutError(f"cells still running after {timeout} s")
+
+
+FIGURE_WIDTHS_JS = """() => {
+    const out = [];
+    const sel = '.jupyter-matplotlib-figure, .jupyter-matplotlib-canvas-div canvas, '
+              + '.jp-RenderedImage img';
+    for (const el of document.querySelectorAll(sel)) {
+        const area = el.closest('.jp-OutputArea-output');
+        if (!area) continue;
+        const r = el.getBoundingClientRect(), a = area.getBoundingClientRect();
+        if (!r.width) continue;                        // not laid out (hidden)
+        const cell = el.closest('.jp-Cell');
+        const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-Cell'));
+        out.push({kind: el.tagName === 'IMG' ? 'image' : el.tagName === 'CANVAS' ? 'canvas'
+                                                 : 'ipympl figure',
+                  cell: cells.indexOf(cell), left: r.left, right: r.right, width: r.width,
+                  area_left: a.left, area_right: a.right, area_width: a.width,
+                  natural: el.tagName === 'CANVAS' ? el.width : (el.naturalWidth || null)});
+    }
+    return out; }"""
+
+
+def figure_widths(page) -> list:
+    """Every figure on the page (ipympl figures and their canvases, static images) with its
+    box and the box of the output area it sits in (CSS pixels), as dicts with ``fits``: the
+    figure lies within the output area's width (1 px tolerance)."""
+    rows = page.evaluate(FIGURE_WIDTHS_JS)
+    for r in rows:
+        r["fits"] = r["left"] >= r["area_left"] - 1 and r["right"] <= r["area_right"] + 1
+    return rows
 
 
 def output_errors(page) -> list:

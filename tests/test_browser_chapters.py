@@ -9,10 +9,14 @@ idle, and asserts
 - no error output, no stderr output (tracebacks, warnings), no widget that failed to render;
 - every ipympl figure (``%matplotlib widget``) shows a picture (painted canvas pixels);
 - in a lesson with an explorer, pressing ArrowRight on the first slider handle of each
-  explorer changes its canvas pixels, and the explorer's status line shows no error.
+  explorer changes its canvas pixels, and the explorer's status line shows no error;
+- the window is a laptop's, 1366 x 768, in JupyterLab's default layout (file browser open),
+  and every figure (ipympl figure and canvas, static image) fits the width of its output
+  area: nothing is cut off at the right (issue "figures that fit a laptop").
 
-A screenshot per lesson goes to artifacts/chapters/<lesson>.png (its first explorer, or the
-top of the notebook when it has none). Outside CI a missing chromium or Playwright is a skip
+Screenshots go to artifacts/screenshots-1366/: ``<lesson>.png`` (the window, at the lesson's
+first explorer or its top) and ``<lesson>-fig<k>.png``, one per output holding a figure, so
+that a person can look at every panel. Outside CI a missing chromium or Playwright is a skip
 with the reason; in CI it is a failure (tests/support.py).
 """
 
@@ -25,7 +29,9 @@ import urllib.request
 import pytest
 from browser import (
     ARTIFACTS,
+    LAPTOP,
     browser_page,
+    figure_widths,
     lab_server,
     need_browser,
     open_notebook,
@@ -41,7 +47,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
 
 CHAPTERS = ROOT / "chapters"
 LESSONS = sorted(p.name for p in CHAPTERS.glob("*.ipynb"))
-SHOTS = ARTIFACTS / "chapters"
+SHOTS = ARTIFACTS / "screenshots-1366"
 TIMES: dict = {}
 
 # the explorers' status line colours an error message with style.COLORS["error"]
@@ -99,7 +105,7 @@ def lab_page(tmp_path_factory):
     (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     SHOTS.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
-    with lab_server(root) as lab, browser_page(chromium, height=1100) as page:
+    with lab_server(root) as lab, browser_page(chromium, *LAPTOP) as page:
         yield lab, page
         _shutdown_kernels(lab)
     total = time.monotonic() - t0
@@ -110,6 +116,19 @@ def lab_page(tmp_path_factory):
         if k != "total":
             print(f"  {k}: {v['seconds']} s, {v['figures']} figures, "
                   f"{v['explorers']} explorers, slider-to-redraw {v['redraw_ms']} ms")
+
+
+def _figure_outputs(page):
+    """Outputs holding a figure (an ipympl canvas or a static image)."""
+    return page.locator(".jp-OutputArea-output:has(.jupyter-matplotlib-canvas-div), "
+                        ".jp-OutputArea-output:has(.jp-RenderedImage img)")
+
+
+def _too_wide(rows) -> list:
+    return [f"cell {r['cell']}: {r['kind']} spans x {r['left']:.0f}..{r['right']:.0f} px "
+            f"(canvas {r['natural']} px), its output area {r['area_left']:.0f}.."
+            f"{r['area_right']:.0f} px ({r['area_width']:.0f} px wide)"
+            for r in rows if not r["fits"]]
 
 
 def _explorers(page):
@@ -133,7 +152,7 @@ def _press_until_redraw(page, handle, canvas):
 def test_lesson_runs_in_jupyterlab(lab_page, name):
     lab, page = lab_page
     t0 = time.monotonic()
-    n_figs, redraw_ms = 0, []
+    n_figs, redraw_ms, rows = 0, [], []
     path = f"chapters/{name}"
     stem = name.removesuffix(".ipynb")
     try:
@@ -158,6 +177,18 @@ def test_lesson_runs_in_jupyterlab(lab_page, name):
         if uses_matplotlib:
             assert n_figs > 0, f"{name}: the lesson draws figures but no ipympl canvas appeared"
 
+        # every figure fits the width of its output area at 1366 x 768 (default layout)
+        rows = figure_widths(page)
+        wide = _too_wide(rows)
+        figs = _figure_outputs(page)
+        for k in range(figs.count()):
+            out = figs.nth(k)
+            out.scroll_into_view_if_needed()
+            page.wait_for_timeout(150)
+            out.screenshot(path=str(SHOTS / f"{stem}-fig{k + 1}.png"))
+        assert not wide, (f"{name}: figures wider than their output area at "
+                          f"{LAPTOP[0]}x{LAPTOP[1]}:\n" + "\n".join(wide))
+
         # every explorer answers its first slider
         explorers = _explorers(page)
         redraw_ms, shot = [], None
@@ -181,9 +212,8 @@ def test_lesson_runs_in_jupyterlab(lab_page, name):
         assert errors == [], f"{name}: error output(s) after moving a slider:\n" + \
             "\n---\n".join(errors)
         if shot is not None:
-            shot.screenshot(path=str(SHOTS / f"{stem}.png"))
-        else:
-            page.screenshot(path=str(SHOTS / f"{stem}.png"))
+            shot.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / f"{stem}.png"))
     except BaseException:
         with contextlib.suppress(Exception):
             page.screenshot(path=str(SHOTS / f"{stem}.failure.png"))
@@ -193,4 +223,6 @@ def test_lesson_runs_in_jupyterlab(lab_page, name):
             page.keyboard.press("Control+s")       # no "unsaved changes" prompt later
         _shutdown_kernels(lab)
         TIMES[stem] = dict(seconds=round(time.monotonic() - t0, 1), figures=n_figs,
-                           explorers=len(redraw_ms), redraw_ms=redraw_ms)
+                           explorers=len(redraw_ms), redraw_ms=redraw_ms,
+                           widest=max((r["width"] for r in rows), default=0),
+                           output_area=max((r["area_width"] for r in rows), default=0))

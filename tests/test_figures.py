@@ -243,3 +243,27 @@ def test_fig_6_11_answers_follow_from_the_functions():
         convex = np.all(np.diff(f(xs), 2) >= -1e-12)                   # second differences
         assert info["convex"][name] == convex, name
     assert len(fig.axes) == 3
+
+
+def test_every_figure_fits_a_laptop_and_four_panels_wrap():
+    # JupyterLab's output area on a 1366 x 768 screen (default layout) is about 930 px wide
+    from steplab import figures, style
+
+    for k in range(1, 12):
+        fig, _ = getattr(figures, f"fig_6_{k}")()
+        width = fig.get_size_inches()[0] * fig.dpi
+        assert width <= style.MAX_WIDTH * fig.dpi <= 900, f"fig. 6.{k}: {width:.0f} px"
+    fig, _ = figures.fig_6_9()
+    rows = sorted({round(ax.get_position().y0, 2) for ax in fig.axes})
+    cols = sorted({round(ax.get_position().x0, 2) for ax in fig.axes})
+    assert len(fig.axes) == 4 and len(rows) == 2 and len(cols) == 2     # 2 x 2, panel d shown
+
+
+def test_no_tick_labels_collide_in_any_figure():
+    from test_plots import tick_label_collisions
+
+    from steplab import figures
+
+    for k in range(1, 12):
+        fig, _ = getattr(figures, f"fig_6_{k}")()
+        assert tick_label_collisions(fig) == [], f"fig. 6.{k}"

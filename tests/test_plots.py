@@ -156,3 +156,50 @@ def test_no_plot_function_calls_show(monkeypatch):
     P.plot_loss_surface(_lin(), (0, 2), (-1, 1), n=10)
     P.plot_trajectory(np.zeros((3, 2)))
     assert not called
+
+
+def test_style_subplots_gives_a_laptop_sized_grid():
+    from steplab import style
+
+    fig, axes = style.subplots(1, 3, size="row3", sharey=True)
+    assert axes.shape == (3,) and axes[0].get_shared_y_axes().joined(axes[0], axes[2])
+    assert tuple(fig.get_size_inches()) == style.FIGSIZE["row3"]
+    assert fig.get_size_inches()[0] <= style.MAX_WIDTH
+
+
+def tick_label_collisions(fig, gap: float = 24.0):
+    """Pairs of tick labels of *different* axes of ``fig`` closer than ``gap`` pixels (about two
+    characters) side by side once drawn (e.g. "1.5" of one panel next to "-1.5" of its
+    neighbour, which reads as "1.5-1.5"). 3-D axes are left out."""
+    from matplotlib.transforms import Bbox
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for ax in fig.axes:
+        if ax.name == "3d":
+            continue
+        for axis, (lo, hi) in ((ax.xaxis, sorted(ax.get_xlim())), (ax.yaxis, sorted(ax.get_ylim()))):
+            for tick in axis.get_major_ticks():
+                label = tick.label1
+                if not (label.get_visible() and label.get_text() and tick.get_visible()):
+                    continue
+                if lo - 1e-9 * abs(hi - lo) <= tick.get_loc() <= hi + 1e-9 * abs(hi - lo):
+                    b = label.get_window_extent(renderer)
+                    boxes.append((ax, label.get_text(), Bbox.from_extents(
+                        b.x0 - gap / 2, b.y0 + 1, b.x1 + gap / 2, b.y1 - 1)))
+    return [(t1, t2) for i, (a1, t1, b1) in enumerate(boxes) for a2, t2, b2 in boxes[i + 1:]
+            if a1 is not a2 and b1.overlaps(b2)]
+
+
+def test_tick_label_check_finds_a_collision():
+    # the check itself: two panels pressed together must be reported
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(4, 2), sharey=True)
+    for ax in axes:
+        ax.set_xlim(-1.5, 1.5)
+        ax.set_xticks([-1.5, 0, 1.5])
+    fig.subplots_adjust(wspace=0.0)
+    assert ("1.5", "\N{MINUS SIGN}1.5") in tick_label_collisions(fig)
+    plt.close(fig)

@@ -121,3 +121,14 @@ def test_bad_curvature_is_a_value_error():
         rates.convergence_rate(0.1, 0.5, [-1.0, 1.0])
     with pytest.raises(ValueError, match="lam_min"):
         rates.optimal_momentum(2.0, 1.0)
+
+
+def test_phase_map_is_the_rate_and_regime_of_the_slowest_direction_everywhere():
+    # phase_map evaluates all curvatures at once; convergence_rate and regime_map loop over
+    # them one by one: the same numbers on every grid point, for several curvature sets
+    alphas, betas = np.geomspace(1e-3, 100, 57), np.linspace(0, 0.99, 41)
+    A, B = np.meshgrid(alphas, betas)
+    for lams in ([0.2, 2.0], [0.01, 10.0], [1.0, 1.0], [0.5], [0.3, 0.7, 3.0]):
+        rate, code = rates.phase_map(lams, alphas, betas)
+        assert np.array_equal(rate, rates.convergence_rate(A, B, lams))
+        assert np.array_equal(code, rates.regime_map(A, B, lams))

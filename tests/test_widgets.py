@@ -338,3 +338,147 @@ def test_problem_objects_that_cannot_be_drawn_are_value_errors():
         W.SGDExplorer(problem, xlim=(1, 0), ylim=(0, 1))
     with pytest.raises(ValueError, match="predict"):
         W.GDExplorer(bowl, xlim=(-1, 1), ylim=(-1, 1))
+
+
+# -- every control, fast paths (issue "every control of every explorer answers fast") --------------
+def _other_value(ctrl):
+    """A value of ``ctrl`` far from its current one: the end of a slider's range farther away
+    (a log slider: in its exponent), the next option of a dropdown, the other checkbox state."""
+    import ipywidgets
+
+    if isinstance(ctrl, ipywidgets.Checkbox):
+        return not ctrl.value
+    if hasattr(ctrl, "options"):
+        opts = list(ctrl.options)
+        return opts[(opts.index(ctrl.value) + 1) % len(opts)]
+    if isinstance(ctrl, ipywidgets.FloatLogSlider):
+        e = np.log10(ctrl.value)
+        return ctrl.base ** (ctrl.min if e - ctrl.min > ctrl.max - e else ctrl.max)
+    return ctrl.min if ctrl.value - ctrl.min > ctrl.max - ctrl.value else ctrl.max
+
+
+@pytest.mark.parametrize("cls,kw", ALL, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_every_control_redraws_in_place_without_a_full_draw(cls, kw):
+    ex = cls(**kw)
+    found = ex.find_controls()
+    assert {name for name, _ in found} == set(ex.controls)      # the tree holds every control
+    ex.snapshot()                                                # first display (a full draw)
+    assert not ex.fig.stale
+    fig, axes, artists = ex.fig, list(ex.fig.axes), list(ex._animated)
+    draws = ex._blit.full_draws
+    initial = {name: ctrl.value for name, ctrl in found}
+    plt.ion()          # as in a notebook: pyplot answers a stale figure with a full redraw
+    for name, ctrl in found:
+        if hasattr(ctrl, "options") and len(ctrl.options) < 2:
+            continue
+        before = ex.snapshot()
+        ctrl.value = _other_value(ctrl)                          # as the browser sets it
+        assert ex.params[name] == ctrl.value
+        after = ex.snapshot()
+        assert (before != after).any(), f"moving {name} did not change the drawing"
+        # a figure left stale is redrawn in full by pyplot's hooks (in JupyterLab the kernel
+        # then redraws again and again): blitting must leave it clean
+        assert not ex.fig.stale, f"moving {name} left the figure stale"
+        ctrl.value = initial[name]            # each control is tried from the defaults
+    plt.ioff()
+    assert ex.fig is fig and list(ex.fig.axes) == axes and list(ex._animated) == artists
+    assert ex._blit.full_draws == draws, "a control caused a full redraw (blitting only)"
+
+
+def test_steps_slider_slices_one_run_and_equals_a_direct_run():
+    ex = W.MomentumExplorer()
+    problem = sl.GaborRegression(*sl.data.gabor())
+    for steps in (81, 40, 150, 7):
+        ex.update(steps=steps)
+        mom, nes = ex.result
+        ref = sl.minimize(problem, sl.Nesterov(alpha=0.6, beta=0.6), [-1.5, 6.5], steps=steps,
+                          batch_size=5, seed=1)
+        assert np.array_equal(nes.phi, ref.phi) and np.array_equal(nes.loss, ref.loss)
+        assert np.array_equal(nes.epoch, ref.epoch) and nes.steps == steps
+        assert all(np.array_equal(a, b) for a, b in zip(nes.batches, ref.batches, strict=True))
+        assert np.allclose(ex.paths[1][0].get_xydata(), ref.phi)
+
+
+def test_prefix_of_a_diverged_run_matches_minimize():
+    # GD on linear regression with a too large alpha diverges after some steps
+    problem = sl.LinearRegression(*sl.data.linear_regression())
+    long = sl.minimize(problem, sl.GradientDescent(0.9), [1.6, -0.5], steps=300)
+    assert long.diverged
+    for steps in (1, 5, len(long.phi) - 2, len(long.phi) - 1, len(long.phi), 300):
+        ref = sl.minimize(problem, sl.GradientDescent(0.9), [1.6, -0.5], steps=steps)
+        got = W._prefix(long, steps)
+        assert got.diverged == ref.diverged and got.message == ref.message
+        assert np.array_equal(got.phi, ref.phi) and np.array_equal(got.loss, ref.loss)
+
+
+def test_sgd_epochs_slider_equals_a_direct_run():
+    ex = W.SGDExplorer()
+    problem = sl.GaborRegression(*sl.data.gabor())
+    for epochs in (8, 3, 20):
+        ex.update(epochs=epochs)
+        ref = sl.minimize(problem, sl.GradientDescent(0.8), [3.5, 6.5], epochs=epochs,
+                          batch_size=5, seed=0)
+        assert np.array_equal(ex.result.phi, ref.phi)
+        assert np.array_equal(ex.result.epoch, ref.epoch)
+        assert ex.ax_loss.get_xlim() == (0.0, float(epochs))
+
+
+def test_phase_map_contours_are_level_sets_of_the_quadratic():
+    ex = W.PhaseMapExplorer(lam1=0.3, lam2=1.7)
+    q = sl.Quadratic(np.diag([0.3, 1.7]))
+    segs = ex.contours.get_segments()
+    assert len(segs) == 12
+    for seg in segs:
+        values = q.loss(seg)                       # closed form: constant on each ellipse
+        assert np.allclose(values, values[0], rtol=1e-12)
+    # a new curvature moves the map and the contours, blitted (no full redraw)
+    draws = ex._blit.full_draws
+    ex.update(lam1=0.05)
+    rate, _ = rates.phase_map([0.05, 1.7], ex.alphas, ex.betas)
+    assert np.allclose(ex.image.get_array(), rate)
+    q2 = sl.Quadratic(np.diag([0.05, 1.7]))
+    for seg in ex.contours.get_segments():
+        values = q2.loss(seg)
+        assert np.allclose(values, values[0], rtol=1e-12)
+    assert ex._blit.full_draws == draws
+    # the partial redraws (only where the curvatures or the steps changed something) leave
+    # exactly the picture a full redraw gives
+    for change in (dict(lam2=5.0), dict(steps=200), dict(alpha=0.05, beta=0.9)):
+        ex.update(**change)
+        blitted = np.array(ex.fig.canvas.buffer_rgba())
+        ex.fig.canvas.draw()
+        assert np.array_equal(blitted, np.array(ex.fig.canvas.buffer_rgba())), change
+
+
+def test_explorer_figures_fit_a_laptop_and_hide_the_ipympl_header():
+    from unittest import mock
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from steplab import style
+
+    for cls, kw in ALL:
+        ex = cls(**kw)
+        w, _ = ex.fig.get_size_inches()
+        assert w * ex.fig.dpi <= 900, f"{cls.__name__}: {w * ex.fig.dpi:.0f} px wide"
+
+    class IpymplLikeCanvas(FigureCanvasAgg):       # the three traits of ipympl's Canvas
+        header_visible, footer_visible, toolbar_position = True, True, "right"
+
+    fig = Figure()
+    IpymplLikeCanvas(fig)
+    with mock.patch.object(plt, "figure", return_value=fig):
+        out = style.figure("pair")
+    assert out is fig and out.canvas.header_visible is False
+    assert out.canvas.footer_visible is False and out.canvas.toolbar_position == "left"
+    with pytest.raises(ValueError, match="laptop"):
+        style.figure((12.0, 3.0))
+
+
+@pytest.mark.parametrize("cls,kw", ALL, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_no_tick_labels_collide_in_an_explorer(cls, kw):
+    from test_plots import tick_label_collisions
+
+    ex = cls(**kw)
+    assert tick_label_collisions(ex.fig) == []
