@@ -200,16 +200,21 @@ def _box(box, P):
 
 
 def find_critical_points(problem, box, n_starts: int = 100, seed: int = 0, tol: float = 1e-6,
-                         gtol: float = 1e-7, max_iter: int = 100) -> list:
+                         gtol: float = 1e-7, max_iter: int = 100, grid: int | None = None) -> list:
     """Find critical points (zero gradient) of ``problem`` inside ``box`` by a seeded multi-start.
 
-    From ``n_starts`` points drawn uniformly in ``box`` (``np.random.default_rng(seed)``) solve
-    ``grad(phi) = 0`` with Newton's method on the gradient, damped as in Levenberg-Marquardt
-    (it minimizes ``|grad|^2`` and so is attracted to minima, maxima and saddles alike,
-    unlike gradient descent, which only finds minima). Converged points (``|grad| <= gtol``)
-    inside the box are merged when closer than ``1e-6`` of the box size, classified with
-    :func:`classify_critical_point` (``tol``) and returned as :class:`CriticalPoint` s sorted
-    by loss.
+    Starts: ``n_starts`` points drawn uniformly in ``box`` (``np.random.default_rng(seed)``),
+    and, for P <= 3 parameters, every local minimum of ``|grad L|^2`` on a ``grid`` x ``grid``
+    lattice over the box (default 100 points per axis for P = 2, 20 for P = 3; the gradient by
+    central differences of one vectorized ``problem.loss`` call over the lattice). Random starts
+    alone miss critical points with small basins: 60 of them find 4 of the 8 minima of the Gabor
+    loss in the box of fig. 6.4, the lattice finds all 8 minima, 20 saddles and 12 maxima.
+    From each start solve ``grad(phi) = 0`` with Newton's method on the gradient, damped as in
+    Levenberg-Marquardt (it minimizes ``|grad|^2`` and so is attracted to minima, maxima and
+    saddles alike, unlike gradient descent, which only finds minima). Converged points
+    (``|grad| <= gtol``) inside the box are merged when closer than ``1e-6`` of the box size,
+    classified with :func:`classify_critical_point` (``tol``) and returned as
+    :class:`CriticalPoint` s sorted by loss.
     """
     P = getattr(problem, "P", 0)
     if not P:
@@ -217,8 +222,10 @@ def find_critical_points(problem, box, n_starts: int = 100, seed: int = 0, tol: 
                          "parameters P.")
     box = _box(box, P)
     n_starts = V.positive_int(n_starts, "n_starts")
+    grid = V.positive_int(grid, "grid", allow_none=True)
     rng = np.random.default_rng(seed)
     starts = box[:, 0] + (box[:, 1] - box[:, 0]) * rng.random((n_starts, P))
+    starts = np.concatenate([_lattice_starts(problem, box, grid), starts])
     width = box[:, 1] - box[:, 0]
     found: list = []
     with np.errstate(over="ignore", invalid="ignore"):
@@ -232,6 +239,33 @@ def find_critical_points(problem, box, n_starts: int = 100, seed: int = 0, tol: 
             found.append(CriticalPoint(phi, float(problem.loss(phi)), _kind(lam, tol), lam,
                                        float(np.linalg.norm(problem.grad(phi)))))
     return sorted(found, key=lambda q: q.loss)
+
+
+def _lattice_starts(problem, box, n=None) -> np.ndarray:
+    """Local minima of |grad L|^2 on an n^P lattice over ``box`` (P <= 3; empty otherwise or
+    when ``problem.loss`` does not take a whole lattice of parameter vectors at once)."""
+    P = box.shape[0]
+    if P > 3:
+        return np.empty((0, P))
+    n = n or {1: 1000, 2: 100, 3: 20}[P]
+    axes = [np.linspace(lo, hi, n) for lo, hi in box]
+    mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
+    try:
+        with np.errstate(all="ignore"):
+            L = np.asarray(problem.loss(mesh), dtype=float)
+    except Exception:  # a loss written for one phi at a time: random starts only
+        return np.empty((0, P))
+    if L.shape != mesh.shape[:-1]:
+        return np.empty((0, P))
+    g2 = sum(d ** 2 for d in np.gradient(L, *axes))          # |grad L|^2 on the lattice
+    inner = tuple(slice(1, -1) for _ in range(P))
+    is_min = np.isfinite(g2[inner])
+    for offset in np.ndindex(*(3,) * P):                     # compare with all 3^P - 1 neighbours
+        if offset == (1,) * P:
+            continue
+        shifted = tuple(slice(o, n - 2 + o) for o in offset)
+        is_min &= g2[inner] <= g2[shifted]
+    return mesh[inner][is_min]
 
 
 def _solve_grad_zero(problem, phi, gtol, max_iter):
