@@ -116,9 +116,14 @@ def blocked_for(assignment: str, declared=None) -> tuple[str, ...]:
 
 
 def _public_name(module: str, name: str, init_source: str) -> str:
-    """``steplab.Adam`` when ``steplab/__init__.py`` re-exports the module with ``*``, else
-    the full path ``steplab.linesearch.bracket_search``."""
+    """``steplab.Adam`` when the engine re-exports the name at the top (``sl.AdamW``, defined in
+    ``steplab.more_optimizers``), else the full path ``steplab.linesearch.bracket_search``."""
     if not name.startswith("_") and f"from .{module} import *" in init_source:
+        return f"steplab.{name}"
+    import steplab  # the trusted process's engine: is the name re-exported at the top?
+
+    obj = getattr(steplab, name, None) if not name.startswith("_") else None
+    if obj is not None and getattr(obj, "__module__", "") == f"steplab.{module}":
         return f"steplab.{name}"
     return f"steplab.{module}.{name}"
 
