@@ -39,21 +39,21 @@ from pathlib import Path
 ENGINE_DIR = Path(__file__).resolve().parents[1] / "steplab"
 
 #: the reference implementations each assignment asks students to write, as
-#: ``"module.Name"`` (module relative to ``steplab``); ``checks._mutants`` builds wrong
+#: ``"module.Name"`` (module relative to ``steplab``); ``checks.steps._mutants`` builds wrong
 #: variants that are one argument away from the right update, so it goes too
 BLOCKED: dict[str, tuple[str, ...]] = {
     "gradient_descent": ("optimizers.GradientDescent",),
     "sgd": ("optimizers.GradientDescent", "train.epoch_batches", "train.batches_per_epoch"),
     "momentum": ("optimizers.Momentum", "more_optimizers.HeavyBall", "optimizers.Nesterov",
-                 "checks._mutants"),
+                 "checks.steps._mutants"),
     "nesterov": ("optimizers.Nesterov", "optimizers.Momentum", "more_optimizers.HeavyBall",
-                 "checks._mutants"),
+                 "checks.steps._mutants"),
     "adam": ("optimizers.Adam", "more_optimizers.AdamW", "optimizers.NormalizedGD",
-             "checks._mutants"),
+             "checks.steps._mutants"),
     "optimizer_zoo": ("more_optimizers.AdaGrad", "more_optimizers.RMSProp",
                       "more_optimizers.AdaDelta", "more_optimizers.Adamax",
                       "more_optimizers.AMSGrad", "more_optimizers.NAdam",
-                      "checks._mutants"),
+                      "checks.steps._mutants"),
     "line_search": ("linesearch.bracket_search", "linesearch.golden_section",
                     "linesearch.backtracking", "linesearch.exact_quadratic_step"),
     "hessian_convexity": ("problems.fd_hessian",),
