@@ -216,7 +216,17 @@ def activate_tab(page, name: str):
             with contextlib.suppress(Exception):
                 tab.locator(".lm-TabBar-tabCloseIcon").click(timeout=1000)
             discard_unsaved(page)
-    page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=name).first.click()
+    target = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=name).first
+    # a "Save your work" dialog of a tab just closed may open only now, on a slow machine, and
+    # it intercepts the click: answer it and try again
+    for _ in range(15):
+        discard_unsaved(page)
+        try:
+            target.click(timeout=2000)
+            return
+        except Exception:  # noqa: BLE001 (Playwright's TimeoutError and friends)
+            continue
+    target.click()  # the last try raises with Playwright's own account of what blocked it
 
 
 def discard_unsaved(page):
