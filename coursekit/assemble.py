@@ -12,7 +12,7 @@ import nbformat
 from nbformat import NotebookNode
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-ENGINE_MODULES = ["steplab.optimizers", "steplab.train", "steplab.schedules",
+ENGINE_MODULES = ["steplab.optimizers", "steplab.more_optimizers", "steplab.train", "steplab.schedules",
                   "steplab.linesearch", "steplab.curvature"]
 SUSPICIOUS = {"get_ipython": "uses get_ipython()", "set_custom_exc": "changes IPython's "
               "error handling", "inspect": "inspects the running code", "In": "reads the "
