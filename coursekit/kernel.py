@@ -94,14 +94,6 @@ def _kill_strays(kernel_host_pid: int | None) -> int:
     return len(stopped)
 
 
-def _is_unshare(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/comm") as fh:
-            return fh.read().strip() == "unshare"
-    except OSError:
-        return False
-
-
 def _record_reply(replies: dict, cell=None, cell_index=None, execute_reply=None, **_):
     replies[cell_index] = execute_reply
 
