@@ -112,8 +112,13 @@ class DaskCluster:
         client = self.client()
         for addr, keys in client.processing().items():
             if any(needle in str(k) for k in keys):
-                pid = client.run(os.getpid, workers=[addr]).get(addr)
-                if pid and len(_tree(pid)) > 1:
+                # the worker may have just been killed (a nanny restarts it): then the
+                # call fails or returns the error, and there is nobody to kill this round
+                try:
+                    pid = client.run(os.getpid, workers=[addr], on_error="return").get(addr)
+                except (OSError, TimeoutError):  # CommClosedError is an OSError
+                    continue
+                if isinstance(pid, int) and len(_tree(pid)) > 1:
                     return pid
         return None
 
