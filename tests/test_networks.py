@@ -158,11 +158,19 @@ def test_bad_input_says_what_to_do(data):
         net.hessian(net.init(0))
 
 
-def test_explorer_redraws_and_reports(monkeypatch):
+@pytest.fixture
+def mlp_widgets():
     import matplotlib
     matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     from steplab import mlp_widgets
-    ex = mlp_widgets.NetworkExplorer(epochs=2)
+    yield mlp_widgets
+    plt.close("all")
+
+
+def test_explorer_redraws_and_reports(mlp_widgets):
+    ex = mlp_widgets.NetworkExplorer(epochs=2, precompute=False)
     assert "test accuracy" in ex.message and ex.last_error is None
     before = ex.acc_line.get_ydata().copy()
     ex.update(alpha=1e-4, optimizer="SGD (eq. 6.10)")
@@ -170,3 +178,100 @@ def test_explorer_redraws_and_reports(monkeypatch):
     assert "SGD" in ex.message
     ex.update(optimizer="nonsense")
     assert "optimizer must be one of" in ex.message
+
+
+# the explorer's settings, written out (book notation; RMSProp with gamma = 0.9)
+EXPLORER_OPTIMIZERS = {
+    "SGD (eq. 6.10)": ("sgd", lambda a: sl.GradientDescent(alpha=a)),
+    "momentum (eq. 6.11)": ("momentum", lambda a: sl.Momentum(alpha=a, beta=0.9)),
+    "Nesterov (eq. 6.12)": ("nesterov", lambda a: sl.Nesterov(alpha=a, beta=0.9)),
+    "Adam (eqs. 6.15-6.17)": ("adam", lambda a: sl.Adam(alpha=a, beta=0.9, gamma=0.999)),
+    "RMSProp": ("rmsprop", lambda a: sl.RMSProp(alpha=a, gamma=0.9)),
+}
+
+
+@pytest.mark.parametrize("name,alpha,B", [
+    ("Nesterov (eq. 6.12)", 0.02, 16), ("RMSProp", 0.001, 64), ("SGD (eq. 6.10)", 0.001, 1438),
+    ("Adam (eqs. 6.15-6.17)", 0.002, 8)])
+def test_explorer_draws_an_independent_training_run(mlp_widgets, data, name, alpha, B):
+    """The curves drawn after a learner sets the controls are the training loss per example and
+    the test accuracy of the minibatch training written out above, epoch by epoch."""
+    ex = mlp_widgets.NetworkExplorer(epochs=3, precompute=False)
+    for control, value in (("optimizer", name), ("alpha", alpha), ("batch_size", B)):
+        ex.controls[control].value = value                   # as the browser sets it
+    opt = EXPLORER_OPTIMIZERS[name][0]
+    phi0 = N.MLP(data["x_train"], data["y_train"]).init(0)
+    loss, acc = [], []
+    for epochs in range(4):
+        phi = reference_train(phi0, data, opt, alpha, epochs=epochs, B=None if B == 1438 else B,
+                              gamma=0.9 if opt == "rmsprop" else 0.999)
+        loss.append(cross_entropy(phi, data["x_train"], data["y_train"]) / 1438)
+        acc.append(accuracy(phi, data))
+    epochs, drawn = ex.loss_line.get_data()
+    np.testing.assert_array_equal(epochs, np.arange(4))
+    assert max(loss) < 10 and min(loss) > 1e-2                  # inside the drawn range
+    np.testing.assert_allclose(drawn, loss, rtol=1e-9)
+    np.testing.assert_allclose(ex.acc_line.get_ydata(), acc, atol=1e-12)
+    assert f"{100 * acc[-1]:.1f}%" in ex.message
+
+
+def test_precomputed_runs_are_the_runs_of_train(mlp_widgets, data, monkeypatch):
+    """The background thread trains the whole grid (here a smaller one, for time); what it
+    stored is what ``train`` returns for the same settings, called here directly in this thread,
+    to the last bit."""
+    monkeypatch.setattr(mlp_widgets, "ALPHAS", (0.001, 0.01, 0.5))
+    monkeypatch.setattr(mlp_widgets, "BATCH_SIZES", (32, 256, 1438))
+    ex = mlp_widgets.NetworkExplorer(epochs=2)
+    assert ex.wait(timeout=600) and ex.ready
+    assert len(ex._records) == 5 * 3 * 3
+    net = N.MLP(data["x_train"], data["y_train"], hidden=32)
+    for name, (_, make) in EXPLORER_OPTIMIZERS.items():
+        for alpha in (0.001, 0.01, 0.5):
+            for B in (32, 256, 1438):
+                ex.update(optimizer=name, alpha=alpha, batch_size=B)
+                direct = N.train(net, make(alpha), net.init(0), epochs=2, seed=0,
+                                 batch_size=None if B == 1438 else B,
+                                 x_test=data["x_test"], y_test=data["y_test"])
+                for field in ("loss", "test_accuracy", "phi"):
+                    np.testing.assert_array_equal(getattr(ex.result, field), getattr(direct, field))
+                assert (ex.result.steps, ex.result.diverged) == (direct.steps, direct.diverged)
+    assert len(ex._records) == 5 * 3 * 3                # every one was stored, none trained again
+    ex.clear_cache()                                    # forgets drawn results, keeps the runs
+    assert len(ex._records) == 5 * 3 * 3 and ex.ready
+
+
+def test_a_run_in_progress_is_waited_for_not_repeated(mlp_widgets):
+    import threading
+
+    started, release, calls, waits = threading.Event(), threading.Event(), [], []
+
+    def run(key):
+        calls.append(key)
+        started.set()
+        release.wait(timeout=30)
+        return object()
+
+    records = mlp_widgets._Records(run, before_wait=lambda: (waits.append(1), release.set()))
+    other = threading.Thread(target=records.get, args=("k",))
+    other.start()
+    assert started.wait(timeout=30)
+    got = records.get("k")                               # the other thread is running "k"
+    other.join(timeout=30)
+    assert calls == ["k"] and waits and records.get("k") is got
+
+
+def test_explorer_grid_and_precompute_thread(mlp_widgets):
+    ex = mlp_widgets.NetworkExplorer(epochs=1, alpha=0.003, batch_size=100)
+    # values off the grid join their slider; the grid is 1-2-5 per decade, as documented
+    assert ex.controls["alpha"].options == (0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.003, 0.005,
+                                            0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+    assert ex.controls["batch_size"].options == (8, 16, 32, 64, 100, 128, 256, 1438)
+    assert "|B| = 100: 15 steps" in ex.message                     # ceil(1438 / 100)
+    ex.close()
+    assert not ex._worker.is_alive()
+    ex.update(alpha=0.5)                                # a closed explorer computes on demand
+    assert not ex._worker.is_alive() and "α = 5.0e-01" in ex.message
+    for bad, match in ((dict(alpha=-1), "alpha must be"), (dict(batch_size=0), "batch_size must be"),
+                       (dict(precompute="yes"), "precompute must be True or False")):
+        with pytest.raises(ValueError, match=match):
+            mlp_widgets.NetworkExplorer(**bad)

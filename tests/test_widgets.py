@@ -17,6 +17,7 @@ from matplotlib.backend_bases import MouseEvent  # noqa: E402
 import steplab as sl  # noqa: E402
 from steplab import rates  # noqa: E402
 from steplab import widgets as W  # noqa: E402
+from steplab.mlp_widgets import NetworkExplorer  # noqa: E402
 
 ALL = [
     (W.GDExplorer, dict(problem="linear")),
@@ -27,6 +28,10 @@ ALL = [
     (W.PhaseMapExplorer, {}),
     (W.CompareExplorer, {}),
 ]
+
+
+#: with the network explorer of lesson 6.10 (without its precompute thread: every change trains)
+WITH_NETWORK = ALL + [(NetworkExplorer, dict(epochs=2, precompute=False))]
 
 
 @pytest.fixture(autouse=True)
@@ -357,7 +362,7 @@ def _other_value(ctrl):
     return ctrl.min if ctrl.value - ctrl.min > ctrl.max - ctrl.value else ctrl.max
 
 
-@pytest.mark.parametrize("cls,kw", ALL, ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("cls,kw", WITH_NETWORK, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_every_control_redraws_in_place_without_a_full_draw(cls, kw):
     ex = cls(**kw)
     found = ex.find_controls()
@@ -476,7 +481,7 @@ def test_explorer_figures_fit_a_laptop_and_hide_the_ipympl_header():
         style.figure((12.0, 3.0))
 
 
-@pytest.mark.parametrize("cls,kw", ALL, ids=lambda v: getattr(v, "__name__", str(v)))
+@pytest.mark.parametrize("cls,kw", WITH_NETWORK, ids=lambda v: getattr(v, "__name__", str(v)))
 def test_no_tick_labels_collide_in_an_explorer(cls, kw):
     from test_plots import tick_label_collisions
 
