@@ -144,7 +144,7 @@ def cold_changes(ex, rng) -> list:
     out = []
     for name, ctrl in discover(ex):
         initial = ctrl.value
-        values, _ = values_for(ctrl, N, rng)
+        values = [v for v in values_for(ctrl, N, rng)[0] if v != initial]
         if not values:
             continue
         value = values[int(rng.integers(len(values)))]
