@@ -122,8 +122,8 @@ class NetworkExplorer(Explorer):
     ``alpha`` and ``batch_size`` are read from :data:`ALPHAS` and :data:`BATCH_SIZES` (a
     constructor value outside them is added to its slider). With ``precompute=True`` (the
     default) a background thread trains every grid setting for the current ``epochs``,
-    ``hidden`` and ``seed`` (455 runs, about 15 s of one core), nearest settings first; :meth:`wait`
-    waits for it, :meth:`close` stops it. A change of ``epochs``, ``hidden`` or ``seed``
+    ``hidden`` and ``seed`` (455 runs, about 15 s of one core), nearest settings first;
+    :meth:`wait` waits for it, :meth:`close` stops it. A change of ``epochs``, ``hidden`` or ``seed``
     starts it again for the new grid. :meth:`clear_cache` keeps the stored runs: they are the
     explorer's data, computed once (like the loss surface of the other explorers)."""
 
@@ -201,7 +201,10 @@ class NetworkExplorer(Explorer):
     # -- computing: one stored training run per setting ---------------------------------------
     @staticmethod
     def _settings(optimizer, alpha, batch_size, epochs, hidden, seed):
-        return (optimizer, float(alpha), int(batch_size), int(epochs), int(hidden), int(seed))
+        """The key of one training run, its values checked (a clear error for a bad one)."""
+        return (V.choice(optimizer, "optimizer", list(OPTIMIZERS)), V.rate(alpha, "alpha"),
+                V.positive_int(batch_size, "batch_size"), V.positive_int(epochs, "epochs"),
+                V.positive_int(hidden, "hidden"), V.seed(seed))
 
     def _train(self, settings):
         """The training run of ``settings`` (a :meth:`_settings` tuple): plain :func:`train`
@@ -216,18 +219,15 @@ class NetworkExplorer(Explorer):
                      y_test=self._data["y_test"], label=optimizer)
 
     def _compute(self, optimizer, alpha, batch_size, epochs, hidden, seed):
-        if optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}; got {optimizer!r}.")
-        self._problem(hidden)
-        return self._records.get(self._settings(optimizer, alpha, batch_size, epochs, hidden, seed))
+        key = self._settings(optimizer, alpha, batch_size, epochs, hidden, seed)
+        self._problem(key[4])                  # made here, not in the precompute thread
+        return self._records.get(key)
 
     # -- the precompute thread ------------------------------------------------------------------
     def _next_settings(self):
         """The grid setting not yet trained that lies nearest to the current parameters (fewest
         slider steps away; among equals the cheapest, i.e. the largest batch), or None."""
         p = dict(self.params)
-        if p["optimizer"] not in OPTIMIZERS:
-            return None
         here = (list(OPTIMIZERS).index(p["optimizer"]), _nearest(self.alphas, p["alpha"]),
                 _nearest(self.batch_sizes, p["batch_size"]))
         best, best_rank = None, None
@@ -249,13 +249,17 @@ class NetworkExplorer(Explorer):
                 if key is None:
                     return
                 self._records.get(key)
-            except Exception:  # noqa: BLE001 - bad parameters: the learner's own update
-                return          # reports them in the status line
+            except ValueError:  # bad parameters: the learner's own update says so
+                return
 
     @property
     def ready(self) -> bool:
-        """Whether every grid setting for the current parameters is trained and stored."""
-        return self._next_settings() is None
+        """Whether every grid setting for the current parameters is trained and stored (True
+        for parameters that cannot be trained: there is nothing to wait for)."""
+        try:
+            return self._next_settings() is None
+        except ValueError:
+            return True
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait (at most ``timeout`` seconds) for the precompute thread; return :attr:`ready`."""

@@ -271,6 +271,8 @@ def test_explorer_grid_and_precompute_thread(mlp_widgets):
     assert not ex._worker.is_alive()
     ex.update(alpha=0.5)                                # a closed explorer computes on demand
     assert not ex._worker.is_alive() and "α = 5.0e-01" in ex.message
+    ex.update(epochs=2.5)                               # from code: a message, not a traceback
+    assert "epochs must be a whole number" in ex.message and ex.last_error is not None
     for bad, match in ((dict(alpha=-1), "alpha must be"), (dict(batch_size=0), "batch_size must be"),
                        (dict(precompute="yes"), "precompute must be True or False")):
         with pytest.raises(ValueError, match=match):
