@@ -140,6 +140,7 @@ class NetworkExplorer(Explorer):
         self._go.set()
         self._records = _Records(self._train, before_wait=self._go.set)
         self._stop = threading.Event()
+        self._complete: set = set()        # (epochs, hidden, seed) whose grid is all stored
         if not precompute:
             self._stop.set()
         self._worker = None
@@ -257,9 +258,12 @@ class NetworkExplorer(Explorer):
         """Whether every grid setting for the current parameters is trained and stored (True
         for parameters that cannot be trained: there is nothing to wait for)."""
         try:
-            return self._next_settings() is None
+            grid = self._settings(**self.params)[3:]          # (epochs, hidden, seed)
+            if grid not in self._complete and self._next_settings() is None:
+                self._complete.add(grid)                     # stored runs are never dropped
         except ValueError:
             return True
+        return grid in self._complete
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait (at most ``timeout`` seconds) for the precompute thread; return :attr:`ready`."""
