@@ -52,9 +52,11 @@ BLOCKED: dict[str, tuple[str, ...]] = {
                  "checks.steps._mutants"),
     "adam": ("optimizers.Adam", "more_optimizers.AdamW", "optimizers.NormalizedGD",
              "checks.steps._mutants"),
+    # Part 8 asks for adam_step: Adam and its relatives that contain it (AdamW with no decay)
     "optimizer_zoo": ("more_optimizers.AdaGrad", "more_optimizers.RMSProp",
                       "more_optimizers.AdaDelta", "more_optimizers.Adamax",
                       "more_optimizers.AMSGrad", "more_optimizers.NAdam",
+                      "optimizers.Adam", "more_optimizers.AdamW",
                       "checks.steps._mutants"),
     "line_search": ("linesearch.bracket_search", "linesearch.golden_section",
                     "linesearch.backtracking", "linesearch.exact_quadratic_step"),
