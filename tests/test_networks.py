@@ -170,3 +170,16 @@ def test_explorer_redraws_and_reports(monkeypatch):
     assert "SGD" in ex.message
     ex.update(optimizer="nonsense")
     assert "optimizer must be one of" in ex.message
+
+
+def test_digits_read_without_sklearn_equal_load_digits():
+    """digits() reads scikit-learn's bundled file directly (fast); it must hold exactly what
+    sklearn.datasets.load_digits returns."""
+    from sklearn.datasets import load_digits
+
+    from steplab.networks import _digits_table
+
+    data = load_digits()
+    table = _digits_table()
+    assert np.array_equal(table[:, :-1], data.data)
+    assert np.array_equal(table[:, -1].astype(int), data.target)

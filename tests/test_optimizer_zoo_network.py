@@ -68,7 +68,7 @@ def test_inputs_are_drawn_afresh():
 
 def test_adam_clears_the_threshold_with_margin():
     """Twelve draws as the grader makes them: Adam's worst test accuracy is at least 2 points
-    above the threshold (the task text says Adam reaches 93-98 %)."""
+    above the threshold (the task text says Adam reaches 92-98 %)."""
     data = networks.digits(test_fraction=0.2, seed=0)
     net = networks.MLP(data["x_train"], data["y_train"], hidden=oz.NET["hidden"])
     accs = []
@@ -76,7 +76,7 @@ def test_adam_clears_the_threshold_with_margin():
         call = network_call(adam, 100 + seed)
         accs.append(net.accuracy(np.asarray(call.values[0])[-1], data["x_test"], data["y_test"]))
     assert min(accs) >= oz.NET_ACCURACY + 0.02, accs
-    assert max(accs) <= 0.99, accs  # the task text's range
+    assert max(accs) <= 0.985, accs  # the task text's range
 
 
 @pytest.mark.parametrize("step", [adam, kingma], ids=["book", "kingma_ba"])
@@ -96,7 +96,7 @@ def test_stored_parameters_fail():
     """Honest Adam, except that the last step jumps to parameters trained before (on a fixed
     start and batch order): their accuracy is high, the jump is not an Adam step."""
     stored = np.asarray(network_call(adam, 7).values[0])[-1]
-    last = 180  # 4 epochs of 45 minibatches (1438 images, batches of 32), as the task text says
+    last = 270  # 6 epochs of 45 minibatches (1438 images, batches of 32), as the task text says
 
     def cheat(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
         new, m, v = adam(phi, m, v, t, g, alpha, beta, gamma, epsilon)

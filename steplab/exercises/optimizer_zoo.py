@@ -164,10 +164,10 @@ _NO_BIAS = Hint("the step is missing the bias correction: divide m by 1 - beta**
 # Returning stored parameters, or any update that is not Adam's, fails at the first wrong step.
 
 #: the stated settings of Part 8 (the task text repeats them)
-NET = dict(hidden=32, epochs=4, batch_size=32, alpha=0.01, beta=0.9, gamma=0.999, epsilon=1e-8,
+NET = dict(hidden=32, epochs=6, batch_size=32, alpha=0.01, beta=0.9, gamma=0.999, epsilon=1e-8,
            test_fraction=0.2, split_seed=0)
-#: the test accuracy the trained network must reach; Adam with these settings reaches 0.93 to
-#: 0.98 over initialisations and batch orders (tests/test_optimizer_zoo_network.py)
+#: the test accuracy the trained network must reach; Adam with these settings reaches 0.92 to
+#: 0.98 over 800 initialisations and batch orders (median 0.97)
 NET_ACCURACY = 0.90
 
 
