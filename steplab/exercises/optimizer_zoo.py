@@ -203,7 +203,7 @@ _NET_RUN = Code(f'''def _sl_adam_network(step):
                 t += 1
                 g = net.grad(phi, order[start:start + batch_size])
                 phi, m, v = step(phi, m, v, t, g, alpha, beta, gamma, epsilon)
-                phi, m, v = (np.asarray(a, dtype=float) for a in (phi, m, v))
+                phi, m, v = (np.array(a, dtype=float) for a in (phi, m, v))  # copies
                 path.append(phi)
         return np.array(path)
     return run''', label="your adam_step training the digits network")
