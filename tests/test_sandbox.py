@@ -308,3 +308,30 @@ def test_cache_of_another_user_is_refused(tmp_path):
     os.chown(cache, 54321, 54321)
     with pytest.raises(RuntimeError, match="belongs to another user"):
         grading_engine.build("adam", cache=cache)
+
+
+def test_a_reference_released_for_a_later_part_only_from_its_call_cell(tmp_path):
+    """momentum: sl.Momentum is blocked while momentum_step is called, and works, under every
+    name the engine gives it, once compare_steps' call cell has restored it."""
+    copy = grading_engine.build("momentum", cache=tmp_path / "cache")
+    restore = grading_engine.restore_code("momentum", "test_compare_steps")
+    assert restore and grading_engine.restore_code("momentum", "test_momentum_step") == ""
+    code = ("import json, numpy as np, steplab as sl, steplab.optimizers as o\n"
+            "out = []\n"
+            "def step():\n"
+            "    opt = sl.Momentum(alpha=0.1, beta=0.9)\n"
+            "    phi, s = opt.step(np.array([1.0, -1.0]), opt.init(np.zeros(2)), lambda p: 2 * p)\n"
+            "    return phi.tolist()\n"
+            "try:\n    step()\nexcept NotImplementedError as e:\n    out.append(str(e))\n"
+            f"exec({restore!r})\n"
+            "out.append(step())\n"
+            "out.append(sl.Momentum is o.Momentum and vars(sl)['Momentum'] is o.Momentum)\n"
+            "print(json.dumps(out))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(copy.parent)), cwd=tmp_path,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    blocked, after, same = json.loads(done.stdout)
+    assert blocked == "steplab.Momentum is not available while grading momentum: write your own"
+    # eq. 6.11 by hand: m = 0.1 * 2 phi = 0.2 phi, phi - 0.1 m = 0.98 phi
+    assert after == pytest.approx([0.98, -0.98], abs=1e-15) and same is True

@@ -522,6 +522,37 @@ def normalized_step(phi, g, alpha, epsilon=1e-8):
 ''',
 }
 
+BORROWER = {
+    # momentum's compare_steps (Part E, called last) may use sl.Momentum as its task says;
+    # the earlier parts reach for it by names no scan knows
+    "momentum_step": '''
+def momentum_step(phi, m, g, alpha, beta):
+    opt = vars(sl)["Momen" + "tum"](alpha=alpha, beta=beta)
+    state = sl.optimizers.MomentumState(0, np.asarray(m, float))
+    new, s = opt.step(np.asarray(phi, float), state, lambda p: np.asarray(g, float))
+    return new, s.m
+''',
+    "run_momentum": '''
+import importlib as _il
+
+def run_momentum(grad_fn, phi0, alpha, beta, steps, step=None):
+    opt = getattr(_il.import_module("steplab.optimizers"), "Moment" + "um")(alpha=alpha,
+                                                                            beta=beta)
+    phi = np.asarray(phi0, dtype=float)
+    state, out = opt.init(phi), [phi]
+    for _ in range(steps):
+        phi, state = opt.step(phi, state, grad_fn)
+        out.append(phi)
+    return np.array(out)
+''',
+    "compare_steps": '''
+def compare_steps(problem, phi0, alpha, beta, steps, threshold):
+    gd = sl.minimize(problem, sl.GradientDescent(alpha=alpha), phi0, steps=steps)
+    mom = sl.minimize(problem, sl.Momentum(alpha=alpha, beta=beta), phi0, steps=steps)
+    return steps_to_reach(gd.loss, threshold), steps_to_reach(mom.loss, threshold)
+''',
+}
+
 STUDENTS = {
     "patcher": {"assignment": "gradient_descent", "answers": PATCHER,
                 "cheats": {"test_linear_model": "np.isclose / np.allclose replaced",
@@ -582,6 +613,14 @@ STUDENTS = {
                                                  "cell imported (sl.importlib), then the "
                                                  "source file read and exec'd"},
               "honest": ["test_bias_correct"]},
+    "borrower": {"assignment": "momentum", "answers": BORROWER,
+                 "cheats": {"test_momentum_step": "a reference a later part may use "
+                                                  "(sl.Momentum), reached via vars(sl) in "
+                                                  "an earlier part",
+                            "test_run_momentum": "the same reference via importlib and "
+                                                 "getattr"},
+                 "honest": ["test_gradient_weights", "test_steps_to_reach",
+                            "test_compare_steps"]},
 }
 
 
