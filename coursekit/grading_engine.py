@@ -297,6 +297,11 @@ def build(assignment: str, blocked=None, *, engine_dir: Path = ENGINE_DIR,
                 raise ValueError(f"no module steplab.{module} (blocked for {assignment})")
             text, _ = stub_module(path.read_text(), module, defs, assignment, init_source)
             path.write_text(text)
+        # compiled once here: the kernels import it read-only (and never write bytecode), so
+        # without this every kernel would compile the engine's sources again
+        import compileall
+
+        compileall.compile_dir(str(out), quiet=2)
         for d, _dirs, files in os.walk(work):
             os.chmod(d, 0o755)
             for f in files:

@@ -249,6 +249,9 @@ def test_grading_copy_has_no_reference(tmp_path):
     assert "not available while grading" in out["declarations"], out["declarations"]
     assert "steplab.AdamW is not available while grading adam" in out["AdamW"]
     assert out["source has the update"] is False
+    # compiled once when built (kernels import it read-only), from the stubbed source
+    pyc = list((copy / "__pycache__").glob("optimizers.*.pyc"))
+    assert pyc and b"m_hat" not in pyc[0].read_bytes()
     # the checks' declarations stay with the grader; the package itself still imports
     assert not list((copy / "exercises").glob("adam.py")), "declarations leaked into the copy"
     assert sorted(p.name for p in (copy / "exercises").glob("*.py")) == ["__init__.py",
