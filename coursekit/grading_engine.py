@@ -314,4 +314,23 @@ def build(assignment: str, blocked=None, *, engine_dir: Path = ENGINE_DIR,
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    _prune(root, assignment, keep=target.parent)
     return target
+
+
+#: copies of an older engine are removed when a new one is built and they were made this long
+#: ago (a grading run still using one has long finished)
+STALE_SECONDS = 24 * 3600
+
+
+def _prune(root: Path, assignment: str, keep: Path) -> None:
+    """Remove the copies of ``assignment`` made for other engine versions over a day ago."""
+    import time
+
+    for old in root.glob(f"{assignment}-*"):
+        try:
+            if old != keep and old.is_dir() and not old.is_symlink() \
+                    and time.time() - old.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass

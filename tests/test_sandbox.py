@@ -338,3 +338,19 @@ def test_a_reference_released_for_a_later_part_only_from_its_call_cell(tmp_path)
     assert blocked == "steplab.Momentum is not available while grading momentum: write your own"
     # eq. 6.11 by hand: m = 0.1 * 2 phi = 0.2 phi, phi - 0.1 m = 0.98 phi
     assert after == pytest.approx([0.98, -0.98], abs=1e-15) and same is True
+
+
+def test_copies_of_an_older_engine_are_pruned(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old, recent, other = (cache / "adam-0123456789abcdef", cache / "adam-fedcba9876543210",
+                          cache / "sgd-0123456789abcdef")
+    for d in (old, recent, other):
+        (d / "steplab").mkdir(parents=True)
+    day = grading_engine.STALE_SECONDS
+    for d in (old, other):
+        os.utime(d, (d.stat().st_atime - 2 * day, d.stat().st_mtime - 2 * day))
+    copy = grading_engine.build("adam", cache=cache)
+    assert copy.is_dir() and not old.exists()
+    assert recent.exists()   # maybe in use by a grading run that started today
+    assert other.exists()    # another assignment's copy is its own build's business
