@@ -1,8 +1,8 @@
-"""A class of cheaters (issue 13, item 4), for three assignments whose checks are judged by the
+"""A class of cheaters (issue 13, item 4), for assignments whose checks are judged by the
 grader: ``gradient_descent`` (parts linear_model, linear_loss, linear_grad, gd_step,
 gradient_descent, gabor_grad), ``adam`` (normalized_step, bias_correct, adam_step,
-uncorrected_ratio, adam_trajectory) and ``optimizer_zoo`` (Part 8, adam_step training the digits
-network, and amsgrad_step).
+uncorrected_ratio, adam_trajectory), ``momentum`` (momentum_step, run_momentum) and
+``optimizer_zoo`` (Part 8, adam_step training the digits network, and amsgrad_step).
 
 Each student is one *kind* of cheater and tries several techniques, each on its own part;
 the student's other parts hold honest answers (the ALTERNATIVE answers of
@@ -523,6 +523,37 @@ def normalized_step(phi, g, alpha, epsilon=1e-8):
 ''',
 }
 
+BORROWER = {
+    # momentum's compare_steps (Part E, called last) may use sl.Momentum as its task says;
+    # the earlier parts reach for it by names no scan knows
+    "momentum_step": '''
+def momentum_step(phi, m, g, alpha, beta):
+    opt = vars(sl)["Momen" + "tum"](alpha=alpha, beta=beta)
+    state = sl.optimizers.MomentumState(0, np.asarray(m, float))
+    new, s = opt.step(np.asarray(phi, float), state, lambda p: np.asarray(g, float))
+    return new, s.m
+''',
+    "run_momentum": '''
+import importlib as _il
+
+def run_momentum(grad_fn, phi0, alpha, beta, steps, step=None):
+    opt = getattr(_il.import_module("steplab.optimizers"), "Moment" + "um")(alpha=alpha,
+                                                                            beta=beta)
+    phi = np.asarray(phi0, dtype=float)
+    state, out = opt.init(phi), [phi]
+    for _ in range(steps):
+        phi, state = opt.step(phi, state, grad_fn)
+        out.append(phi)
+    return np.array(out)
+''',
+    "compare_steps": '''
+def compare_steps(problem, phi0, alpha, beta, steps, threshold):
+    gd = sl.minimize(problem, sl.GradientDescent(alpha=alpha), phi0, steps=steps)
+    mom = sl.minimize(problem, sl.Momentum(alpha=alpha, beta=beta), phi0, steps=steps)
+    return steps_to_reach(gd.loss, threshold), steps_to_reach(mom.loss, threshold)
+''',
+}
+
 # optimizer_zoo, Part 8 (your Adam trains the digits network): the grader checks every step of
 # the run and computes the accuracy itself
 MEMORISER = {
@@ -560,7 +591,7 @@ def adam_step(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
 ''',
 }
 
-BORROWER = {
+SIBLING = {
     # Adam's relative that contains it: AdamW with no weight decay, imported from the module
     "oz_adam_net": '''
 from steplab.more_optimizers import AdamW as _Relative
@@ -643,15 +674,23 @@ STUDENTS = {
                                                  "cell imported (sl.importlib), then the "
                                                  "source file read and exec'd"},
               "honest": ["test_bias_correct"]},
+    "borrower": {"assignment": "momentum", "answers": BORROWER,
+                 "cheats": {"test_momentum_step": "a reference a later part may use "
+                                                  "(sl.Momentum), reached via vars(sl) in "
+                                                  "an earlier part",
+                            "test_run_momentum": "the same reference via importlib and "
+                                                 "getattr"},
+                 "honest": ["test_gradient_weights", "test_steps_to_reach",
+                            "test_compare_steps"]},
     "memoriser": {"assignment": "optimizer_zoo", "answers": MEMORISER,
                   "cheats": {"oz_adam_net_tests": "stored parameters returned at the network's "
                                                   "last step (honest Adam elsewhere)"},
                   "honest": ["oz_adagrad_tests", "oz_nadam_tests"]},
-    "borrower": {"assignment": "optimizer_zoo", "answers": BORROWER,
-                 "cheats": {"oz_adam_net_tests": "Adam's relative AdamW(weight_decay=0) "
-                                                 "imported from steplab.more_optimizers",
-                            "oz_amsgrad_tests": "engine reference via vars(sl)['AMSGrad']"},
-                 "honest": ["oz_rmsprop_tests"]},
+    "sibling": {"assignment": "optimizer_zoo", "answers": SIBLING,
+                "cheats": {"oz_adam_net_tests": "Adam's relative AdamW(weight_decay=0) "
+                                                "imported from steplab.more_optimizers",
+                           "oz_amsgrad_tests": "engine reference via vars(sl)['AMSGrad']"},
+                "honest": ["oz_rmsprop_tests"]},
 }
 
 
