@@ -114,7 +114,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cluster.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check steplab tests benchmarks
+	$(BIN)/ruff check steplab coursekit tests benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

@@ -1,11 +1,15 @@
-"""Throughput of the class autograde (issue 7/7): 40 submissions of a real assignment graded
-with 1 and 2 workers by ``coursekit.autograde``, against plain ``nbgrader autograde``
-run sequentially on the same submissions, all in one process run on this machine.
+"""Throughput of the class autograde: 40 submissions of a real assignment graded by
+``coursekit.autograde`` against plain ``nbgrader autograde`` run sequentially on the same
+submissions, all in one process run on this machine.
 
-Targets: 2 workers >= 1.7x faster than 1 worker, >= 1.5x faster than nbgrader, and per core
-(1 worker against nbgrader, both on one core) >= 1.5x. Each
-configuration runs ``--rounds`` times (default 2) and the fastest run counts. Both sides
-grade the same 40 notebooks; ours also writes a feedback page per student and the report.
+Targets (issue "trustworthy grading"):
+- per core >= 1.5x plain nbgrader: both pinned to one core (``sched_setaffinity``, inherited by
+  every worker and kernel), so preparing the next kernel ahead of time cannot borrow a second
+  core;
+- 2 workers on the whole 2-core machine >= 68 submissions per minute.
+Each configuration runs ``--rounds`` times (default 2) and the fastest run counts. Both sides
+grade the same notebooks; ours also writes a feedback page per student and the report.
+``--demos`` also times grading with the ungraded "See it" cells run (``autograde --demos``).
 
     .venv/bin/python benchmarks/bench_autograde.py [--n 40] [--assignment gradient_descent]
 """
@@ -54,7 +58,23 @@ def _submissions(course: Path, assignment: str, n: int) -> None:
         (folder / "timestamp.txt").write_text("2026-11-20 10:00:00.000000 UTC")
 
 
-def run_steplab(course: Path, assignment: str, workers: int) -> float:
+class pinned:
+    """Run the block (and every process it starts) on the given CPU cores only."""
+
+    def __init__(self, cores):
+        self.cores = set(cores) if cores else None
+
+    def __enter__(self):
+        if self.cores:
+            self.saved = os.sched_getaffinity(0)
+            os.sched_setaffinity(0, self.cores)
+
+    def __exit__(self, *exc):
+        if self.cores:
+            os.sched_setaffinity(0, self.saved)
+
+
+def run_steplab(course: Path, assignment: str, workers: int, demos: bool = False) -> float:
     from coursekit.autograde import autograde_class
 
     for d in ("autograded", "feedback", "reports"):
@@ -62,7 +82,7 @@ def run_steplab(course: Path, assignment: str, workers: int) -> float:
     (course / "gradebook.db").unlink(missing_ok=True)
     t0 = time.perf_counter()
     res = autograde_class(course, assignment, workers=workers, progress=False,
-                          log=lambda *a: None)
+                          log=lambda *a: None, demos=demos)
     dt = time.perf_counter() - t0
     bad = [r for r in res.results if r["status"] != "graded"]
     if bad:
@@ -95,31 +115,41 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--assignment", default="gradient_descent")
     ap.add_argument("--rounds", type=int, default=2, help="best of this many runs each")
+    ap.add_argument("--demos", action="store_true", help="also time autograde --demos")
     args = ap.parse_args()
     os.environ.setdefault("MPLBACKEND", "Agg")
+    one = [sorted(os.sched_getaffinity(0))[0]]
+    runs = {  # label -> (what, cores)
+        "nbgrader autograde, 1 core": (lambda c: run_nbgrader(c, args.assignment), one),
+        "steplab, 1 worker, 1 core": (lambda c: run_steplab(c, args.assignment, 1), one),
+        "nbgrader autograde, all cores": (lambda c: run_nbgrader(c, args.assignment), None),
+        "steplab, 2 workers, all cores": (lambda c: run_steplab(c, args.assignment, 2), None),
+    }
+    if args.demos:
+        runs["steplab --demos, 2 workers"] = (
+            lambda c: run_steplab(c, args.assignment, 2, demos=True), None)
+    best = {label: float("inf") for label in runs}
     with tempfile.TemporaryDirectory() as tmp:
         course = _course(Path(tmp), args.assignment)
         _submissions(course, args.assignment, args.n)
-        t1 = t2 = tn = float("inf")
-        for _ in range(args.rounds):  # best of N: the machine is shared, load drifts
-            tn = min(tn, run_nbgrader(course, args.assignment))
-            print(f"  nbgrader: {tn:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
-            t1 = min(t1, run_steplab(course, args.assignment, 1))
-            print(f"  1 worker: {t1:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
-            t2 = min(t2, run_steplab(course, args.assignment, 2))
-            print(f"  2 workers: {t2:.1f} s (load {os.getloadavg()[0]:.1f})", flush=True)
+        for _ in range(args.rounds):  # best of N: the machine may be shared, load drifts
+            for label, (what, cores) in runs.items():
+                with pinned(cores):
+                    best[label] = min(best[label], what(course))
+                print(f"  {label}: {best[label]:.1f} s (load {os.getloadavg()[0]:.1f})",
+                      flush=True)
     n = args.n
     print(f"autograde {n} submissions of {args.assignment} on {os.cpu_count()} cores "
           f"(best of {args.rounds}; load average {os.getloadavg()[0]:.1f})")
-    for label, t in [("steplab, 1 worker", t1), ("steplab, 2 workers", t2),
-                     ("nbgrader autograde (sequential)", tn)]:
+    for label, t in best.items():
         print(f"  {label:34s} {t:7.1f} s  {60 * n / t:6.1f} submissions/min")
-    s1, sn, per_core = t1 / t2, tn / t2, tn / t1
-    print(f"  2 workers vs 1 worker:  {s1:.2f}x (target >= 1.7)")
-    print(f"  2 workers vs nbgrader:  {sn:.2f}x (target >= 1.5)")
-    print(f"  per core (1 worker vs nbgrader): {per_core:.2f}x (target >= 1.5)")
-    print(f"  2 workers: {60 * n / t2:.1f} submissions/min (target >= 68 on an idle 2-core machine)")
-    ok = s1 >= 1.7 and sn >= 1.5 and per_core >= 1.5
+    per_core = best["nbgrader autograde, 1 core"] / best["steplab, 1 worker, 1 core"]
+    vs_nbgrader = best["nbgrader autograde, all cores"] / best["steplab, 2 workers, all cores"]
+    rate = 60 * n / best["steplab, 2 workers, all cores"]
+    print(f"  per core (both pinned to one core): {per_core:.2f}x nbgrader (target >= 1.5)")
+    print(f"  2 workers vs nbgrader on all cores: {vs_nbgrader:.2f}x")
+    print(f"  2 workers: {rate:.1f} submissions/min (target >= 68 on an idle 2-core machine)")
+    ok = per_core >= 1.5 and rate >= 68
     print("  PASS" if ok else "  BELOW TARGET")
     return 0 if ok else 1
 

@@ -13,7 +13,7 @@ from nbformat import NotebookNode
 
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 ENGINE_MODULES = ["steplab.optimizers", "steplab.more_optimizers", "steplab.train", "steplab.schedules",
-                  "steplab.linesearch", "steplab.curvature"]
+                  "steplab.linesearch", "steplab.curvature", "steplab.second_order"]
 SUSPICIOUS = {"get_ipython": "uses get_ipython()", "set_custom_exc": "changes IPython's "
               "error handling", "inspect": "inspects the running code", "In": "reads the "
               "input history", "Out": "reads the output history", "_ih": "reads the input "

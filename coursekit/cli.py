@@ -43,7 +43,7 @@ def _autograde(args) -> int:
                               out_dir=args.out, progress=not args.no_progress,
                               report=not args.no_report, allow_engine=args.allow_engine,
                               scheduler=args.scheduler, regrade=args.regrade,
-                              demos=not args.skip_demos)
+                              demos=args.demos)
     except ValueError as exc:
         print(f"autograde: cannot grade: {exc}", file=sys.stderr)
         return 2
@@ -137,9 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     a.add_argument("--regrade", action="store_true",
                    help="with --scheduler: grade again students already graded for the same "
                         "submission (a rerun skips them by default)")
-    a.add_argument("--skip-demos", action="store_true",
-                   help="do not run the ungraded 'See it' cells after the last test (faster; "
-                        "their figures are then missing from the feedback pages)")
+    a.add_argument("--demos", action="store_true",
+                   help="also run the ungraded 'See it' cells after the last test, so their "
+                        "figures of the student's own code reach the feedback pages (about "
+                        "twice the grading time; they never change a score)")
+    a.add_argument("--skip-demos", action="store_false", dest="demos",
+                   help=argparse.SUPPRESS)  # the default now; kept for older scripts
     a.add_argument("--no-progress", action="store_true")
     a.add_argument("--no-report", action="store_true")
     f = sub.add_parser("feedback", help="rebuild feedback/ from autograded/ and the "

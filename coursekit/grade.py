@@ -39,6 +39,7 @@ from .kernel import (
     _KernelSession,
     _limit_note,
     _prepare_kernel_dir,
+    warmup_code,
 )
 
 
@@ -97,8 +98,8 @@ class Job:
     release_files: dict
     sub_notes: list
     mpl_cache: list = field(default_factory=list)
-    demos: bool = True    # run the "See it" cells after the last test (their figures reach
-                          # the feedback page); False grades faster, they earn no points
+    demos: bool = False   # run the "See it" cells after the last test (their figures reach
+                          # the feedback page); they earn no points and double the time
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -112,8 +113,12 @@ def _atomic_write(path: Path, text: str) -> None:
 _ENGINE_DIR = str(Path(__file__).resolve().parents[1] / "steplab")
 
 
-def grade_submission(job: Job) -> dict:
-    """Grade one student's submission (runs in its own worker process)."""
+def grade_submission(job: Job, gate=None) -> dict:
+    """Grade one student's submission (runs in its own worker process).
+
+    With ``gate`` (a blocking callable), the first kernel is started and warmed up ahead of
+    time, and ``gate()`` waits for this submission's turn before any cell runs (the pool
+    prepares the next submissions while others are graded)."""
     t0 = time.monotonic()
     LIMITS_FOR_NOTES["limits"] = job.limits
     course = Path(job.course)
@@ -121,8 +126,6 @@ def grade_submission(job: Job) -> dict:
               "problems": [], "flags": [], "status": "graded"}
     uid = (100000 + os.getpid() % 60000) if sandbox.drops_root(job.isolation) else None
     work = Path(tempfile.mkdtemp(prefix="steplab-ag-"))
-    repo_root = Path(__file__).resolve().parents[1]
-    hide = [str(course), str(repo_root), "/tmp", "/var/tmp", "/dev/shm", "/root", "/home"]
     expose: list[str] = []  # the sandbox mounts the Python environment and the engine
     engine = str(grading_engine.build(job.assignment))  # without references, declarations
     taken: set[str] = set()
@@ -172,7 +175,8 @@ def grade_submission(job: Job) -> dict:
                               if not k.endswith(".ipynb")})
                 files.update({f".mpl/{Path(p).name}": p for p in job.mpl_cache})
                 run_nb = copy.deepcopy(nb)  # declared test cells become call cells
-                requests = judge.substitute(run_nb, judge.parts_for(job.assignment), kdir)
+                requests = judge.substitute(run_nb, judge.parts_for(job.assignment), kdir,
+                                            assignment=job.assignment)
                 if requests and not job.demos and judge.skip_trailing_demos(run_nb):
                     general.append("The demonstration cells after the last test were not run "
                                    "while grading (they earn no points); run them yourself.")
@@ -180,9 +184,11 @@ def grade_submission(job: Job) -> dict:
                 nbformat.write(student_view(nb), kdir / expected)
                 if uid is not None:
                     os.chown(kdir / expected, uid, uid)
-                session = _KernelSession(kdir, job.limits, job.isolation, uid, hide, expose,
+                session = _KernelSession(kdir, job.limits, job.isolation, uid, expose,
                                          engine_source=engine)
-                runs, exec_general = asyncio.run(_execute(run_nb, session, job.limits))
+                runs, exec_general = asyncio.run(_execute(
+                    run_nb, session, job.limits, gate=gate, warmup=warmup_code(template)))
+                gate = None  # passed (or never needed): the turn lasts to the end
                 general += exec_general
                 for i, cell in enumerate(run_nb.cells):
                     if cell.cell_type == "code":
@@ -263,7 +269,9 @@ def grade_submission(job: Job) -> dict:
     return result
 
 
-def _worker_main(job: Job, result_path: str) -> None:
+def _worker_main(job: Job, result_path: str, turn=None) -> None:
+    """A grading worker process: ``turn`` (a multiprocessing Event) is set by the pool when
+    this submission may run its cells; until then it only prepares (see grade_submission)."""
     import resource
     import warnings
 
@@ -275,7 +283,7 @@ def _worker_main(job: Job, result_path: str) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (6 * 2**30, 6 * 2**30))
     except (ValueError, OSError):
         pass
-    res = grade_submission(job)
+    res = grade_submission(job, gate=turn.wait if turn is not None else None)
     Path(result_path).write_text(json.dumps(res))
     os._exit(0)
 

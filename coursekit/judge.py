@@ -124,9 +124,10 @@ def _sl_call(key, fn, args, n, kind):
 '''
 
 
-def prepare(part: Part, kdir: Path, seed: int | None = None) -> Request:
+def prepare(part: Part, kdir: Path, seed: int | None = None, prelude: str = "") -> Request:
     """Draw the inputs of ``part`` (fresh seed unless given), write them for the kernel, and
-    build the call cell. The kernel directory must exist."""
+    build the call cell (``prelude`` first: engine definitions released for this part, see
+    :func:`coursekit.grading_engine.restore_code`). The kernel directory must exist."""
     gdir = Path(kdir) / GRADING_DIR
     gdir.mkdir(parents=True, exist_ok=True)
     calls = draw(part, seed=seed)
@@ -137,6 +138,8 @@ def prepare(part: Part, kdir: Path, seed: int | None = None) -> Request:
              f"_sl_in = _sl_np.load({GRADING_DIR + '/in-' + part.grade_id + '.npz'!r}, "
              "allow_pickle=False)",
              "_sl_out = {}", _HELPER]
+    if prelude:
+        lines.append(prelude)
     for k, (check, args) in enumerate(calls):
         arg_src = ", ".join(_literal(a, f"c{k}_a{i}", arrays) for i, a in enumerate(args))
         tup = f"({arg_src}{',' if len(args) == 1 else ''})"
@@ -254,10 +257,13 @@ def judge_part(part: Part, calls: list[Call], limit: int = 3) -> tuple[bool, str
     return False, text
 
 
-def substitute(nb, parts: dict[str, Part], kdir: Path, seed: int | None = None
-               ) -> dict[int, Request]:
+def substitute(nb, parts: dict[str, Part], kdir: Path, seed: int | None = None,
+               assignment: str | None = None) -> dict[int, Request]:
     """Replace, in ``nb`` (the copy the kernel runs), every declared test cell by its call
-    cell. Returns ``{cell index: request}``."""
+    cell (of ``assignment``: with what its grading copy releases at that part). Returns
+    ``{cell index: request}``."""
+    from .grading_engine import restore_code
+
     requests = {}
     for i, cell in enumerate(nb.cells):
         meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
@@ -265,7 +271,8 @@ def substitute(nb, parts: dict[str, Part], kdir: Path, seed: int | None = None
         if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution") \
                 and gid in parts:
             Path(kdir).mkdir(parents=True, exist_ok=True)
-            requests[i] = prepare(parts[gid], kdir, seed)
+            prelude = restore_code(assignment, gid) if assignment else ""
+            requests[i] = prepare(parts[gid], kdir, seed, prelude)
             cell.source = requests[i].source
     return requests
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import math
 import os
 import re
 import shutil
@@ -162,9 +163,9 @@ class _KernelSession:
     """A sandboxed kernel with a working directory that holds only the student's files."""
 
     def __init__(self, kdir: Path, limits: Limits, isolation: str, uid: int | None,
-                 hide: list[str], expose: list[str], engine_source: str | None = None):
+                 expose: list[str], engine_source: str | None = None):
         self.kdir, self.limits, self.isolation = kdir, limits, isolation
-        self.uid, self.hide, self.expose = uid, hide, expose
+        self.uid, self.expose = uid, expose
         self.engine_source = engine_source  # the grading copy of steplab (grading_engine)
 
     def kernel_manager(self):
@@ -180,7 +181,7 @@ class _KernelSession:
         }
         lim = self.limits
         spec = {"isolation": self.isolation, "cwd": str(self.kdir), "env": env,
-                "hide": self.hide, "expose": self.expose, "uid": self.uid, "gid": self.uid,
+                "expose": self.expose, "uid": self.uid, "gid": self.uid,
                 "engine_source": self.engine_source,
                 "limits": {"as": lim.memory_mb * 2**20, "nproc": lim.nproc,
                            "fsize": lim.fsize_mb * 2**20, "nofile": lim.nofile,
@@ -232,10 +233,75 @@ def _prepare_kernel_dir(kdir: Path, nb_name: str, uid: int | None, extra_files: 
     os.chmod(kdir, 0o755)
 
 
-async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
-                   ) -> tuple[list[CellRun], list[str]]:
+def warmup_code(nb: NotebookNode) -> str:
+    """Code that imports, in a kernel started ahead of time, the modules the notebook's own
+    (locked, non-answer) cells import, and draws one tiny figure when it uses matplotlib, so
+    that this work is done before the submission's turn. It defines no names (it runs in a
+    function) and prints nothing; a module that fails to import is skipped."""
+    import ast
+
+    mods: list[str] = []
+    for cell in nb.cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("solution"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                mods += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                mods.append(node.module)  # and the names, where they are submodules
+                mods += [f"{node.module}.{a.name}" for a in node.names if a.name != "*"]
+    mods = list(dict.fromkeys(mods))
+    draw = any(m == "matplotlib" or m.startswith("matplotlib.") for m in mods)
+    return (
+        "def __steplab_warm(mods, draw):\n"
+        "    import importlib\n"
+        "    for m in mods:\n"
+        "        try:\n"
+        "            importlib.import_module(m)\n"
+        "        except BaseException:\n"
+        "            pass\n"
+        "    if draw:\n"
+        "        import io\n"
+        "        import matplotlib.pyplot as plt\n"
+        "        fig, ax = plt.subplots(figsize=(1, 1))\n"
+        "        ax.plot([0, 1], [0, 1], label='0')\n"
+        "        ax.legend()\n"
+        "        fig.savefig(io.BytesIO(), format='png')\n"
+        "        plt.close(fig)\n"
+        f"__steplab_warm({mods!r}, {draw!r})\n"
+        "del __steplab_warm\n")
+
+
+async def _warm_up(client, code: str, timeout: float) -> None:
+    """Run ``code`` silently (no execution count, no history, outputs not kept)."""
+    import asyncio
+
+    msg_id = client.kc.execute(code, silent=True, store_history=False)
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            reply = await client.kc.get_shell_msg(timeout=max(0.1, end - time.monotonic()))
+        except (asyncio.TimeoutError, TimeoutError, Exception):
+            return
+        if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            return
+
+
+async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits,
+                   gate=None, warmup: str | None = None) -> tuple[list[CellRun], list[str]]:
     """Run every code cell; on a timeout or a dead kernel, start a new kernel, replay the
-    cells that had run (outputs discarded) and go on. Returns per-cell runs and events."""
+    cells that had run (outputs discarded) and go on. Returns per-cell runs and events.
+
+    ``gate`` (a blocking callable) lets the kernel start ahead of its turn: the first kernel
+    starts and runs ``warmup`` (:func:`warmup_code`), then ``gate()`` waits until a worker
+    slot is free; the notebook's time limit counts from then."""
+    import asyncio
+
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     Client = _make_client_class()
@@ -267,12 +333,19 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
                 if pidfile and host_pid:  # lets the parent stop it if this worker hangs
                     with open(pidfile, "a") as fh:
                         fh.write(f"{host_pid}\n")
+                if warmup:
+                    await _warm_up(client, warmup, limits.startup_timeout)
+                    warmup = None
+                if gate is not None:
+                    await asyncio.get_running_loop().run_in_executor(None, gate)
+                    gate = None
+                    deadline = time.monotonic() + limits.timeout
                 for i in replay:  # state lost at a restart: run earlier cells again
                     scratch = copy.deepcopy(nb.cells[i])
                     budget = min(limits.cell_timeout, deadline - time.monotonic())
                     if budget <= 0:
                         raise CellTimeoutError("notebook time limit")
-                    client.timeout = budget
+                    client.timeout = math.ceil(budget)  # nbclient takes whole seconds
                     await client.async_execute_cell(scratch, i)
                     _kill_strays(host_pid)
                 while pos < len(code_idx):
@@ -281,7 +354,7 @@ async def _execute(nb: NotebookNode, session: _KernelSession, limits: Limits
                     if budget <= 0:
                         failed = ("notebook-timeout", i)
                         break
-                    client.timeout = budget
+                    client.timeout = math.ceil(budget)  # nbclient takes whole seconds
                     cell = nb.cells[i]
                     cell.outputs = []
                     runs[i].ran = True

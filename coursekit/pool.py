@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
@@ -85,34 +86,47 @@ def _kill_worker(p, result_path: str) -> None:
 
 
 def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp: Path,
-              on_started=None, on_result=None):
-    """Run one forked worker process per job, at most ``workers`` at a time. The parent calls
-    ``on_started()`` once the first workers run (it has the CPU to spare) and
-    ``on_result(result)`` for each finished submission, in the order they finish."""
+              on_started=None, on_result=None, ahead: int | None = None):
+    """Run one forked worker process per job, at most ``workers`` grading at a time, and up
+    to ``ahead`` (default: ``workers``) more preparing the next submissions: their kernels
+    start and import what the notebook imports while the others grade, then wait for their
+    turn (an Event per job). The parent calls ``on_started()`` once the first workers run
+    (it has the CPU to spare) and ``on_result(result)`` for each finished submission, in the
+    order they finish."""
     from tqdm import tqdm
 
     tqdm.monitor_interval = 0  # no monitor thread in a process that forks
     ctx = multiprocessing.get_context("fork")
+    ahead = workers if ahead is None else max(0, ahead)
     pending = list(enumerate(jobs))
-    running: dict[int, tuple] = {}
+    procs: dict[int, tuple] = {}       # job -> (process, result path, turn event)
+    waiting: list[int] = []            # started, preparing or waiting for their turn
+    turns: dict[int, float] = {}       # job -> when its turn began (grading now)
     results: list = [None] * len(jobs)
     hard = limits.timeout * 2 + limits.startup_timeout * 3 + 60
     bar = tqdm(total=len(jobs), unit="submission", disable=not progress, dynamic_ncols=True,
                desc="autograde")
     try:
-        while pending or running:
-            while pending and len(running) < workers:
+        while pending or procs:
+            while pending and len(procs) < workers + ahead:
                 k, job = pending.pop(0)
                 path = str(tmp / f"result-{k}.json")
-                p = ctx.Process(target=_worker_main, args=(job, path), daemon=False)
+                turn = ctx.Event()
+                p = ctx.Process(target=_worker_main, args=(job, path, turn), daemon=False)
                 p.start()
-                running[k] = (p, path, time.monotonic())
+                procs[k] = (p, path, turn)
+                waiting.append(k)
+            while waiting and len(turns) < workers:
+                k = waiting.pop(0)
+                procs[k][2].set()
+                turns[k] = time.monotonic()
             if on_started is not None:
                 on_started()
                 on_started = None
-            time.sleep(0.05)
-            for k, (p, path, started) in list(running.items()):
-                if p.is_alive() and time.monotonic() - started < hard:
+            # wake as soon as a worker ends (its slot goes to the next one at once)
+            multiprocessing.connection.wait([p.sentinel for p, _, _ in procs.values()], 1.0)
+            for k, (p, path, _turn) in list(procs.items()):
+                if p.is_alive() and (k not in turns or time.monotonic() - turns[k] < hard):
                     continue
                 if p.is_alive():
                     _kill_worker(p, path)
@@ -124,13 +138,16 @@ def _run_pool(jobs: list[Job], workers: int, limits: Limits, progress: bool, tmp
                                   "notebooks": {}, "flags": [], "status": "failed",
                                   "problems": [f"the grading worker crashed (exit code "
                                                f"{p.exitcode})"]}
-                del running[k]
+                del procs[k]
+                turns.pop(k, None)
+                if k in waiting:
+                    waiting.remove(k)
                 if on_result is not None:
                     on_result(results[k])
                 bar.update(1)
                 bar.set_postfix_str(jobs[k].student[:20])
     finally:
-        for p, path, _ in running.values():
+        for p, path, _turn in procs.values():
             _kill_worker(p, path)
         bar.close()
     return results
@@ -142,14 +159,16 @@ def autograde_class(course: str | os.PathLike, assignment: str, *, workers: int 
                     students: list[str] | None = None, out_dir: str | None = None,
                     progress: bool = True, report: bool = True, allow_engine=(),
                     log=print, scheduler: str | None = None,
-                    regrade: bool = False, demos: bool = True) -> ClassResult:
+                    regrade: bool = False, demos: bool = False) -> ClassResult:
     """Autograde every submission of ``assignment`` in parallel (one sandboxed worker process
     per submission), merge the scores into the gradebook, write grades CSV, summary and
     report. Raises ValueError when grading cannot run (bad assignment, paths, database).
 
     With ``scheduler`` (``tcp://host:8786``) the submissions are graded as tasks on a Dask
     cluster instead of local processes (:mod:`coursekit.cluster`; ``regrade`` grades again
-    students already graded for the same submission, which a rerun otherwise skips)."""
+    students already graded for the same submission, which a rerun otherwise skips).
+    ``demos`` also runs the ungraded "See it" cells after the last test, for their figures in
+    the feedback (about twice the time)."""
     from nbgrader.api import Gradebook
 
     t0 = time.monotonic()

@@ -11,7 +11,7 @@ import numpy as np
 from . import _validate as V
 
 __all__ = ["linear_regression", "gabor", "blood_tests", "BLOOD_COLUMNS", "BLOOD_UNITS",
-           "make_linear", "make_gabor", "make_logistic", "make_regression_1d"]
+           "make_linear", "make_gabor", "make_logistic", "make_regression_1d", "make_sparse_features"]
 
 _LINEAR_X = [0.03, 0.19, 0.34, 0.46, 0.78, 0.81, 1.08, 1.18, 1.39, 1.60, 1.65, 1.90]
 _LINEAR_Y = [0.67, 0.85, 1.05, 1.00, 1.40, 1.50, 1.30, 1.54, 1.55, 1.68, 1.73, 1.60]
@@ -151,6 +151,36 @@ def make_logistic(n_per_class: int = 10, *, seed: int, means=(-1.0, 1.0), sd: fl
     x0 = rng.normal(means[0], sd, size=n_per_class)
     x1 = rng.normal(means[1], sd, size=n_per_class)
     return np.concatenate([x0, x1]), np.concatenate([np.zeros(n_per_class), np.ones(n_per_class)])
+
+
+def make_sparse_features(n: int, *, seed: int, n_frequent: int = 5, n_rare: int = 5,
+                         p_frequent: float = 0.5, p_rare: float = 0.01, noise: float = 0.5):
+    """Linear-regression data with frequent and rare binary features (for AdaGrad, Duchi et al.
+    2011; Goodfellow sec. 8.5.1). Returns ``(X, y, w)``: ``X`` is ``(n, n_frequent + n_rare)``
+    with ``X[i, j] = 1`` with probability ``p_frequent`` for the first ``n_frequent`` columns and
+    ``p_rare`` for the others (0 otherwise), ``w`` the true weights (size between 1 and 2, random
+    sign) and ``y = X @ w + noise * eps`` (no intercept).
+
+    Draws, in this order, from ``rng = np.random.default_rng(seed)``: ``rng.random((n, K))``
+    (a feature is on where it is below its probability), ``rng.uniform(1, 2, K)``,
+    ``rng.choice([-1.0, 1.0], K)`` and ``rng.standard_normal(n)``.
+    """
+    n, rng = V.positive_int(n, "n"), np.random.default_rng(V.seed(seed))
+    nf, nr = V.positive_int(n_frequent, "n_frequent"), V.positive_int(n_rare, "n_rare")
+    pf, pr = _probability(p_frequent, "p_frequent"), _probability(p_rare, "p_rare")
+    noise = _noise(noise)
+    prob = np.r_[np.full(nf, pf), np.full(nr, pr)]
+    X = (rng.random((n, nf + nr)) < prob).astype(float)
+    w = rng.uniform(1.0, 2.0, nf + nr) * rng.choice([-1.0, 1.0], nf + nr)
+    return X, X @ w + noise * rng.standard_normal(n), w
+
+
+def _probability(value, name):
+    p = V.rate(value, name)
+    if p > 1.0:
+        raise ValueError(f"{name} is a probability (how often a feature is on): it must lie in "
+                         f"(0, 1]; got {value!r}.")
+    return p
 
 
 def _noise(noise):

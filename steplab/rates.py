@@ -39,7 +39,7 @@ import numpy as np
 
 __all__ = [
     "iteration_matrix", "momentum_eigenvalues", "spectral_radius", "convergence_rate",
-    "regime", "regime_map", "optimal_momentum", "phase_map", "REGIMES",
+    "regime", "regime_map", "optimal_momentum", "phase_map", "REGIMES", "accelerated_gradient",
 ]
 
 #: regime names, in the integer code order used by :func:`regime_map`
@@ -163,3 +163,31 @@ def phase_map(lams, alphas, betas):
     code, rho = _regime_code(A, B, lams[:, None, None])          # (curvature, beta, alpha)
     slowest = np.argmax(rho, axis=0)[None]
     return (np.take_along_axis(rho, slowest, 0)[0], np.take_along_axis(code, slowest, 0)[0])
+
+
+def accelerated_gradient(problem, phi0, alpha: float, steps: int):
+    """Nesterov's accelerated gradient for smooth convex losses (Nesterov 1983), in the form of
+    Goodfellow alg. 8.3 with the growing momentum ``(t-1)/(t+2)`` (Su, Boyd & Candes 2016)::
+
+        y_t       = phi_t + (t-1)/(t+2) * (phi_t - phi_{t-1})      # look ahead (phi_{-1} = phi_0)
+        phi_{t+1} = y_t - alpha * grad L(y_t)                      # gradient step from there
+
+    With ``alpha <= 1/L`` (``L`` the largest curvature) the error obeys
+    ``L(phi_t) - L* <= 2 ||phi_0 - phi*||^2 / (alpha (t+1)^2)``: O(1/t^2), against the O(1/t)
+    bound ``||phi_0 - phi*||^2 / (2 alpha t)`` of gradient descent (Goodfellow sec. 8.3.3). The
+    book's Nesterov momentum (UDL eq. 6.12, ``steplab.Nesterov``) keeps ``beta`` fixed instead.
+    Returns a :class:`steplab.Trajectory` (full-batch, one step per epoch) like ``minimize``.
+    """
+    from . import _validate as V
+    from .train import Trajectory
+
+    alpha, steps = V.rate(alpha, "alpha"), V.positive_int(steps, "steps")
+    phi = prev = np.array(V.as_phi(phi0, getattr(problem, "P", None) or None, "phi0"), dtype=float)
+    phis = [phi]
+    for t in range(steps):
+        y = phi + (t - 1) / (t + 2) * (phi - prev)          # look-ahead point
+        prev, phi = phi, y - alpha * problem.grad(y)         # gradient step at the look-ahead
+        phis.append(phi)
+    phis = np.array(phis)
+    return Trajectory(phi=phis, loss=np.asarray(problem.loss(phis), dtype=float),
+                      epoch=np.arange(steps + 1), label="Nesterov (t-1)/(t+2)")

@@ -21,7 +21,8 @@ import numpy as np
 
 from . import _validate as V
 
-__all__ = ["constant", "linear_decay", "step_decay", "exponential", "cosine", "warmup", "Schedule"]
+__all__ = ["constant", "linear_decay", "step_decay", "exponential", "cosine", "warmup", "power_decay",
+           "partial_sums", "Schedule"]
 
 
 def _steps(t):
@@ -109,6 +110,16 @@ class _Warmup(Schedule):
     def __call__(self, t):
         t = _steps(t)
         return _out(self.schedule(t) * np.minimum(t / self.steps, 1.0))
+
+
+@dataclass(frozen=True)
+class _PowerDecay(Schedule):
+    a: float
+    b: float
+    p: float
+
+    def __call__(self, t):
+        return _out(self.a / (_steps(t) + self.b) ** self.p)
 
 
 def constant(alpha) -> Schedule:
@@ -221,3 +232,46 @@ def warmup(schedule, steps) -> Schedule:
     steps = V.positive_int(steps, "steps")
     return _Warmup(schedule, steps)
 
+
+
+def power_decay(a, b=0.0, p=1.0) -> Schedule:
+    """The Robbins-Monro family ``alpha_t = a / (t + b) ** p`` (Goodfellow sec. 8.3.1).
+
+    SGD converges when ``sum_t alpha_t = inf`` and ``sum_t alpha_t^2 < inf`` (Goodfellow
+    eqs. 8.12-8.13, after Robbins & Monro 1951, cited in the notes of UDL ch. 6):
+
+    - ``p = 0``: a constant rate; ``sum alpha^2 = inf``, the noise never averages out;
+    - ``1/2 < p <= 1`` (e.g. ``a/(t+b)``): both conditions hold;
+    - ``p > 1`` (e.g. ``a/(t+b)^2``): ``sum alpha < inf``, the steps add up to a finite
+      distance and SGD stops short of the minimum.
+
+    ``p = 1/2`` (``a/sqrt(t)``) is the usual rate of online convex optimization; it barely
+    fails ``sum alpha^2 < inf`` (the sum grows like ``log t``).
+
+    >>> s = power_decay(1.0, 9.0)
+    >>> s(1), s(91)
+    (0.1, 0.01)
+    """
+    a = V.rate(a, "a")
+    b = V.finite(b, "b")
+    if b <= -1.0:
+        raise ValueError(f"b must be larger than -1 so that t + b > 0 from t = 1 on; got {b!r}.")
+    p = V.finite(p, "p")
+    if p < 0:
+        raise ValueError(f"p must be >= 0 (0 is a constant rate, 1 the 1/t decay); got {p!r}.")
+    return _PowerDecay(a, b, p)
+
+
+def partial_sums(schedule, T) -> tuple:
+    """``(sum alpha_t, sum alpha_t^2)`` over the steps ``t = 1..T`` of ``schedule``: the two
+    sums of the Robbins-Monro conditions (Goodfellow eqs. 8.12-8.13), which SGD needs to grow
+    without bound and to stay finite, respectively.
+
+    >>> [round(x, 6) for x in partial_sums(constant(0.1), 100)]
+    [10.0, 1.0]
+    """
+    if not callable(schedule):
+        raise ValueError(f"schedule must be a function t -> alpha; got {V.describe(schedule)}.")
+    T = V.positive_int(T, "T")
+    alpha = np.asarray(schedule(np.arange(1, T + 1)), dtype=float)
+    return float(alpha.sum()), float((alpha ** 2).sum())

@@ -97,3 +97,55 @@ def test_activation_scales_vanish_with_small_weights_and_keep_with_orthogonal():
     # 0.01 * sqrt(100) = 0.1 per layer, so 8 layers shrink the signal to 1e-8
     np.testing.assert_allclose(small[1:] / small[:-1], 0.1, rtol=0.15)
     np.testing.assert_allclose(orth, 1.0, rtol=0.1)   # orthogonal maps preserve norms
+
+
+def test_noisy_gradient_descent_is_gd_plus_seeded_noise():
+    # Reference: the update phi <- phi - alpha (grad + sigma xi) written out with the same draws.
+    q = sl.Quadratic(np.diag([1.0, 3.0]))
+    starts = np.array([[1.0, -1.0], [0.5, 2.0]])
+    phis = challenges.noisy_gradient_descent(q, starts, 0.1, steps=5, sigma=0.3, seed=4)
+    rng, phi = np.random.default_rng(4), starts.copy()
+    for t in range(1, 6):
+        phi = phi - 0.1 * (phi * [1.0, 3.0] + 0.3 * rng.standard_normal(phi.shape))
+        np.testing.assert_allclose(phis[t], phi, rtol=1e-13)
+    assert phis.shape == (6, 2, 2)
+    # with sigma = 0 and a schedule it is gradient descent with alpha_t
+    gd = challenges.noisy_gradient_descent(q, starts, lambda t: 0.1 / t, steps=3, sigma=0.0, seed=0)
+    phi = starts.copy()
+    for t in range(1, 4):
+        phi = phi - 0.1 / t * (phi * [1.0, 3.0])
+    np.testing.assert_allclose(gd[-1], phi, rtol=1e-13)
+    with pytest.raises(ValueError, match="runs, P"):
+        challenges.noisy_gradient_descent(q, [1.0, 1.0], 0.1, steps=3, sigma=0.1, seed=0)
+
+
+def test_noise_ball_is_the_fixed_point_of_the_variance_recursion():
+    # m2' = (1 - a lam)^2 m2 + a^2 sigma^2, iterated to its fixed point
+    for a, lam, sigma in ((0.1, 1.0, 1.0), (0.018, 100.0, 4.0), (0.3, 2.0, 0.5)):
+        m2 = 0.0
+        for _ in range(20000):
+            m2 = (1 - a * lam) ** 2 * m2 + a * a * sigma * sigma
+        assert challenges.noise_ball(a, lam, sigma) == pytest.approx(np.sqrt(m2), rel=1e-9)
+    assert challenges.noise_ball(0.025, 100.0, 1.0) == np.inf
+
+
+def test_narrow_and_wide_minima_and_curvatures():
+    p = challenges.narrow_and_wide()
+    for phi, tol in ((0.3, 1e-6), (-0.75, 1e-5)):                   # also on the smooth ridge
+        np.testing.assert_allclose(sl.fd_gradient(p.loss, np.array([phi])), p.grad(np.array([phi])), atol=tol)
+    assert p.loss([-1.0]) == pytest.approx(-1.0) and p.loss([1.0]) == pytest.approx(-0.5)
+    for c, lam in ((-1.0, 100.0), (1.0, 2.0)):                        # curvature by differences
+        h = 1e-4
+        curv = (p.loss([c + h]) - 2 * p.loss([c]) + p.loss([c - h])) / h ** 2
+        assert curv == pytest.approx(lam, rel=1e-4)
+    many = p.grad(np.array([[-1.0], [1.0], [0.0]]))                  # a stack of runs at once
+    assert many.shape == (3, 1) and abs(many[0, 0]) < 1e-9 and abs(many[1, 0]) < 1e-9
+
+
+def test_many_flat_directions_spectrum():
+    q = challenges.many_flat_directions(n=61, lam_min=1e-6, L=1.0)
+    lam = np.linalg.eigvalsh(q.hessian())
+    assert lam.min() == pytest.approx(1e-6) and lam.max() == pytest.approx(1.0)
+    np.testing.assert_allclose(np.diff(np.log10(lam)), 0.1, rtol=1e-9)   # ten per decade
+    with pytest.raises(ValueError):
+        challenges.many_flat_directions(lam_min=2.0, L=1.0)

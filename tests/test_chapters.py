@@ -253,6 +253,58 @@ def test_6_2_figure_6_5_prose_claims():
     assert "41 steps" in md and "21 steps" in md          # the book-data settings are stated
 
 
+def narrow_and_wide_grad(p):
+    """Derivative of the wide-minima loss of lesson 6.2, from its definition: the smooth minimum
+    L = -s log(exp(-q_n/s) + exp(-q_w/s)) of the parabolas q_n = 100/2 (p+1)^2 - 1 and
+    q_w = 2/2 (p-1)^2 - 0.5 with s = 0.02, so L' = w q_n' + (1 - w) q_w' with the logistic
+    weight w = 1 / (1 + exp((q_n - q_w)/s)) of the narrow parabola."""
+    qn, qw = 50 * (p + 1) ** 2 - 1, (p - 1) ** 2 - 0.5
+    w = 0.5 * (1 - np.tanh((qn - qw) / (2 * 0.02)))     # = 1/(1+exp(...)) without overflow
+    return w * 100 * (p + 1) + (1 - w) * 2 * (p - 1)
+
+
+def test_6_2_sgd_leaves_the_narrow_minimum():
+    o = out(S62)
+    barrier, start_frac, limit = grab(S62, r"barrier at phi = " + NUM + r"; starts on its narrow side: "
+                                      + NUM + r"%; stability limit of the narrow minimum 2/100 = " + NUM)
+    lo, hi = -0.9, -0.5                                  # L' > 0 on the notch's right wall, < 0 beyond
+    for _ in range(60):                                  # bisection for the top of the ridge
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if narrow_and_wide_grad(mid) > 0 else (lo, mid)
+    assert barrier == pytest.approx(lo, abs=0.006) and limit == 2 / 100
+    starts = np.random.default_rng(0).uniform(-3, 3, size=(1000, 1))   # the lesson's seeded starts
+    assert start_frac == pytest.approx(100 * np.mean(starts < lo), abs=0.05)
+    rows = re.findall(r"alpha = " + NUM + r" \(alpha x 100 = " + NUM + r"\): narrow minimum GD\s+" + NUM
+                      + r"%, SGD\s+" + NUM + r"%;\s+wide minimum GD\s+" + NUM + r"%, SGD\s+" + NUM
+                      + r"%;\s+noise ball narrow (unstable|" + NUM + r"), wide " + NUM, o)
+    assert [float(r[0]) for r in rows] == [0.01, 0.018, 0.025]
+    got = {}
+    for a, a100, gd, sgd, gd_w, sgd_w, ball_n, _, ball_w in rows:
+        a = float(a)
+        assert float(a100) == pytest.approx(100 * a)
+        assert float(gd) + float(gd_w) == pytest.approx(100) and float(sgd) + float(sgd_w) == pytest.approx(100)
+        # noise ball: stationary RMS of e' = (1 - a lam) e - a sigma xi, sigma = 4
+        for lam, ball in ((100.0, ball_n), (2.0, ball_w)):
+            if a * lam >= 2:
+                assert ball == "unstable"
+            else:
+                assert float(ball) == pytest.approx(4 * math.sqrt(a / (lam * (2 - a * lam))), abs=0.006)
+        # the runs written out: GD plus Gaussian gradient noise, rng(1), one draw per step
+        for sigma, printed in ((0.0, gd), (4.0, sgd)):
+            rng, phi = np.random.default_rng(1), starts.copy()
+            for _ in range(2000):
+                phi = phi - a * (narrow_and_wide_grad(phi) + sigma * rng.standard_normal(phi.shape))
+            frac = np.mean(phi < lo)
+            assert float(printed) == pytest.approx(100 * frac, abs=0.6), (a, sigma)
+            got[a, sigma] = frac
+    # the lesson's claims: small alpha, GD stays where it starts and SGD agrees; at 0.018 SGD leaves
+    # the narrow minimum that still holds GD; beyond 2/100 nothing stays there
+    assert got[0.01, 0.0] == pytest.approx(np.mean(starts < lo), abs=0.005)
+    assert abs(got[0.01, 4.0] - got[0.01, 0.0]) < 0.05
+    assert got[0.018, 0.0] > 0.25 and got[0.018, 4.0] < 0.02
+    assert got[0.025, 0.0] == 0 and got[0.025, 4.0] < 0.02
+
+
 # --- 6.3 momentum -------------------------------------------------------------------------------
 S63 = "06_3_momentum"
 
@@ -334,6 +386,36 @@ def test_6_3_1_figure_6_8_geometry():
     # gradient parts: 1 -> 2 uses the gradient at 1, 4 -> 5 the gradient at 4, scaled by alpha (1 - beta)
     np.testing.assert_allclose(pts[2] - pts[1], -0.6 * 0.4 * gabor_grad(pts[1]), atol=3e-3)
     np.testing.assert_allclose(pts[5] - pts[4], -0.6 * 0.4 * gabor_grad(pts[4]), atol=3e-3)
+
+
+def test_6_3_1_nesterov_is_order_one_over_t_squared():
+    """Both methods written out on L = 1/2 sum lam_k phi_k^2, 61 curvatures log-spaced from 1e-6
+    to 1, from phi = 1: GD (eq. 6.3, alpha = 1) and Nesterov's accelerated gradient with the
+    momentum (t-1)/(t+2) (Su, Boyd & Candes 2016, eq. 3)."""
+    lam = np.logspace(-6, 0, 61)
+    T = 1000
+    gd, phi = [], np.ones(61)
+    for _ in range(T + 1):
+        gd.append(0.5 * np.sum(lam * phi ** 2))
+        phi = phi - lam * phi
+    agd, x, x_prev = [], np.ones(61), np.ones(61)
+    for k in range(T + 1):
+        agd.append(0.5 * np.sum(lam * x ** 2))
+        y = x + (k - 1) / (k + 2) * (x - x_prev)
+        x_prev, x = x, y - lam * y
+    t = np.arange(1, T + 1)
+    bounds = (61 / (2 * t), 2 * 61 / (t + 1) ** 2)     # ||phi_0 - phi*||^2 = 61, alpha = 1
+    for name, ref, bound in (("gradient descent", np.array(gd), bounds[0]),
+                             ("Nesterov \\(t-1\\)/\\(t\\+2\\)", np.array(agd), bounds[1])):
+        vals = grab(S631, name + r"\s*: L - L\* = " + NUM + ", " + NUM + ", " + NUM + r" after 10, 100, 1000 steps;"
+                    r" fitted slope " + NUM + r"; guarantee at t = 1000: " + NUM)
+        np.testing.assert_allclose(vals[:3], ref[[10, 100, 1000]], rtol=6e-3)
+        slope = np.polyfit(np.log(t[9:]), np.log(ref[10:]), 1)[0]
+        assert vals[3] == pytest.approx(slope, abs=0.006)
+        assert vals[4] == pytest.approx(bound[-1], rel=6e-3)
+        assert np.all(ref[1:] <= bound)                  # the guarantees hold at every step
+    assert grab(S631, r"gradient descent\s*: .*fitted slope " + NUM, 1) == pytest.approx(-1, abs=0.02)
+    assert grab(S631, r"Nesterov .*fitted slope " + NUM, 1) == pytest.approx(-2, abs=0.02)
 
 
 # --- 6.4 Adam -----------------------------------------------------------------------------------
@@ -427,6 +509,30 @@ def test_6_5_decay_settles_at_the_book_minimum():
     decay = grab(S65, r"linear decay \(8\.14\)\s*: mean loss over the last 50 steps " + NUM + r" \(spread " + NUM)
     assert decay[0] == pytest.approx(BOOK["gabor_min_loss"], abs=0.01)
     assert decay[1] < const[1] / 10 and const[0] > decay[0]
+
+
+def test_6_5_robbins_monro_schedules():
+    """Sums by numpy; the RMS error of 1000 noisy runs against the exact mean square of
+    e' = (1 - alpha_t) e - alpha_t xi (L = phi^2/2, sigma = 1, e_0 = 10), within sampling error."""
+    T = 5000
+    t = np.arange(1, T + 1)
+    schedules = {"α = 0.1": np.full(T, 0.1), "α_t = 1/\\(t\\+9\\)": 1 / (t + 9.0), "α_t = 10/\\(t\\+9\\)²": 10 / (t + 9.0) ** 2}
+    final = {}
+    for name, a in schedules.items():
+        s1, s2, rms = grab(S65, name + r"\s+sum of alpha_t =\s+" + NUM + r", of alpha_t\^2 =\s+" + NUM
+                           + r";\s+RMS error after 5000 steps " + NUM)
+        assert s1 == pytest.approx(a.sum(), abs=5e-3) and s2 == pytest.approx((a ** 2).sum(), abs=5e-4)
+        m2 = 100.0
+        for at in a:
+            m2 = (1 - at) ** 2 * m2 + at ** 2
+        assert rms == pytest.approx(math.sqrt(m2), rel=0.08), name     # sqrt(2/1000) ~ 4.5% on m2
+        final[name] = rms
+    ball = grab(S65, r"noise ball of the constant rate: " + NUM, 1)
+    assert ball == pytest.approx(math.sqrt(0.1 / (2 - 0.1)), abs=5e-4)  # sigma sqrt(a / (lam (2 - a lam)))
+    # the three outcomes: a noise ball, convergence, stopping short (10 * prod(1 - alpha_t) from 10)
+    const, harmonic, square = final.values()
+    assert const == pytest.approx(ball, rel=0.08) and harmonic < const / 5
+    assert square == pytest.approx(10 * np.prod(1 - schedules["α_t = 10/\\(t\\+9\\)²"]), rel=0.02) and square > 3
 
 
 # --- line search --------------------------------------------------------------------------------
@@ -652,6 +758,43 @@ def test_6_8_products_clipping_and_averaging():
     assert bn == pytest.approx(best, abs=1e-3)
 
 
+def test_6_8_adagrad_learns_rare_features():
+    """The data recipe of the lesson and both methods written out: one epoch of single-example
+    steps in the order rng(0).permutation(4000) (UDL 6.2), SGD with alpha_t = 0.25/sqrt(t) and
+    AdaGrad (Goodfellow alg. 8.4, delta = 1e-7), on the squared error with an intercept."""
+    rng = np.random.default_rng(0)
+    n, K = 4000, 10
+    X = (rng.random((n, K)) < np.r_[np.full(5, 0.5), np.full(5, 0.01)]).astype(float)
+    w = rng.uniform(1, 2, K) * rng.choice([-1.0, 1.0], K)
+    y = X @ w + 0.5 * rng.standard_normal(n)
+    counts = arr(re.search(r"rows in which each feature is on: (\[[^\]]*\])", out(S68)).group(1))
+    np.testing.assert_array_equal(counts, X.sum(axis=0))
+    A, truth = np.hstack([np.ones((n, 1)), X]), np.r_[0.0, w]
+    order = np.random.default_rng(0).permutation(n)
+    sgd, ada, r = np.zeros(K + 1), np.zeros(K + 1), np.zeros(K + 1)
+    for t, i in enumerate(order, start=1):
+        sgd = sgd - 0.25 / math.sqrt(t) * 2 * (A[i] @ sgd - y[i]) * A[i]
+        g = 2 * (A[i] @ ada - y[i]) * A[i]
+        r = r + g ** 2
+        ada = ada - 0.25 * g / (1e-7 + np.sqrt(r))
+    for name, phi in (("SGD, α/√t", sgd), ("AdaGrad, α", ada)):
+        f, rare = grab(S68, re.escape(name) + r"\s*: RMS error after 4000 steps: frequent weights " + NUM
+                       + r", rare weights " + NUM)
+        e = phi - truth
+        assert f == pytest.approx(np.sqrt(np.mean(e[1:6] ** 2)), abs=2e-3)
+        assert rare == pytest.approx(np.sqrt(np.mean(e[6:] ** 2)), abs=2e-3)
+    lr_sgd, lr_f, lr_r = grab(S68, r"learning rate at the end: SGD " + NUM + r" for every weight; AdaGrad "
+                              r"alpha/sqrt\(r\): frequent weights " + NUM + r", rare weights " + NUM)
+    assert lr_sgd == pytest.approx(0.25 / math.sqrt(n), abs=1e-4)
+    assert lr_f == pytest.approx(np.mean(0.25 / np.sqrt(r[1:6])), abs=1e-4)
+    assert lr_r == pytest.approx(np.mean(0.25 / np.sqrt(r[6:])), abs=1e-4)
+    # the lesson's claims: same accuracy on frequent weights, AdaGrad several times better on rare ones
+    e_sgd, e_ada = sgd - truth, ada - truth
+    assert np.sqrt(np.mean(e_ada[6:] ** 2)) < np.sqrt(np.mean(e_sgd[6:] ** 2)) / 4
+    assert abs(np.sqrt(np.mean(e_ada[1:6] ** 2)) - np.sqrt(np.mean(e_sgd[1:6] ** 2))) < 0.02
+    assert lr_r > 3 * lr_sgd and lr_f < 2 * lr_sgd
+
+
 # --- minibatches on real data -------------------------------------------------------------------
 S69 = "06_9_minibatches_real_data"
 
@@ -762,14 +905,14 @@ def test_6_10_adam_has_the_widest_good_range(digits_reference):
 #: key terms and the Chinese edition's words for them (seed text of UDL ch. 6, Chinese edition)
 CHINESE = {
     S61: ["梯度下降", "损失函数", "梯度", "学习率", "线搜索", "线性回归", "凸", "局部最小值", "全局最小值", "鞍点", "海森矩阵"],
-    S62: ["随机梯度下降", "小批量", "批次", "周期", "学习率调度"],
+    S62: ["随机梯度下降", "小批量", "批次", "周期", "学习率调度", "较宽的最小值"],
     S63: ["动量"],
-    S631: ["Nesterov 加速动量"],
+    S631: ["Nesterov 加速动量", "Nesterov 加速梯度", "收敛率"],
     S64: ["自适应矩估计", "梯度标准化"],
-    S65: ["超参数", "批量大小", "学习率调度", "动量系数"],
+    S65: ["超参数", "批量大小", "学习率调度", "动量系数", "充分条件", "收敛"],
     S66: ["线搜索", "括号法"],
     S67: ["海森矩阵", "凸函数", "牛顿法"],
-    S68: ["优化算法", "病态", "梯度截断"],
+    S68: ["优化算法", "病态", "梯度截断", "稀疏特征"],
     S69: ["小批量", "批量大小", "学习率", "条件数"],
     S610: ["多层感知机", "交叉熵", "反向传播"],
 }

@@ -39,7 +39,8 @@ def _alternative(assignment: str) -> dict[str, str]:
 
 
 def _answer_id(test_id: str) -> str:
-    return test_id[len("test_"):]
+    """The answer cell a test cell grades: ``test_X`` -> ``X``, ``X_tests`` -> ``X``."""
+    return test_id[len("test_"):] if test_id.startswith("test_") else test_id[:-len("_tests")]
 
 
 class _Answers(http.server.BaseHTTPRequestHandler):

@@ -321,6 +321,8 @@ def test_real_assignment_graded_with_hints_and_no_hidden_tests(tmp_path, assignm
         own = "\n".join("".join(c["source"]) for c in own["cells"])
         assert not [h for h in hidden if h in fb and h not in own], student
     wrong = _text(course / "feedback" / "wrong" / assignment / f"{assignment}.html")
+    # by default the ungraded "See it" cells are left out, and the page says so
+    assert "demonstration cells after the last test were not run" in wrong
     for hint in ns.get("HINTS", []):
         assert hint in wrong
     if "cheat" in rows:  # every part cheated on scores 0: the grader judges outside the kernel

@@ -298,7 +298,7 @@ def graded_class(tmp_path_factory):
         (course / "submitted" / name / A).mkdir(parents=True)
         nbformat.write(nb, course / "submitted" / name / A / f"{A}.ipynb")
     res = ag.autograde_class(course, A, workers=2, progress=False, report=False,
-                             log=lambda *a: None)
+                             log=lambda *a: None, demos=True)
     assert all(r["status"] == "graded" for r in res.results), res.results
     return course
 
@@ -361,8 +361,8 @@ def test_see_it_figure_or_why_not_and_equations(graded_class):
     page = _page(graded_class, "alice")
     see_it = page.index("sl.as_optimizer(lambda phi")
     text = _text(page)
-    # the grader runs the demos after the last test by default, so their figure is on the page
-    # (autograde --skip-demos leaves them out and says so)
+    # graded with demos=True (autograde --demos), the grader runs the "See it" cells after the
+    # last test, so their figure of the student's own code is on the page
     assert '<img alt="figure" src="data:image/png;base64,' in page[see_it:]
     assert "demonstration cells after the last test were not run" not in text
     assert "\\alpha" not in text and "\\frac" not in text and "$$" not in text  # no raw TeX

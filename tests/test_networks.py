@@ -277,3 +277,16 @@ def test_explorer_grid_and_precompute_thread(mlp_widgets):
                        (dict(precompute="yes"), "precompute must be True or False")):
         with pytest.raises(ValueError, match=match):
             mlp_widgets.NetworkExplorer(**bad)
+
+
+def test_digits_read_without_sklearn_equal_load_digits():
+    """digits() reads scikit-learn's bundled file directly (fast); it must hold exactly what
+    sklearn.datasets.load_digits returns."""
+    from sklearn.datasets import load_digits
+
+    from steplab.networks import _digits_table
+
+    data = load_digits()
+    table = _digits_table()
+    assert np.array_equal(table[:, :-1], data.data)
+    assert np.array_equal(table[:, -1].astype(int), data.target)

@@ -215,3 +215,17 @@ def test_gabor_meshgrid_fast_path_equals_pointwise_loss():
     np.testing.assert_allclose(p.loss_grid(a, c, rows=7), direct, rtol=1e-12, atol=1e-12)
     # a grid that is not a meshgrid takes the general path and still agrees
     np.testing.assert_allclose(p.loss(grid.transpose(1, 0, 2)), direct.T, rtol=1e-12, atol=1e-12)
+
+
+def test_make_sparse_features_recipe():
+    # The documented draws, written out: on/off mask, |w| in [1, 2], signs, label noise.
+    X, y, w = sl.data.make_sparse_features(500, seed=3, n_frequent=2, n_rare=3, p_frequent=0.5,
+                                           p_rare=0.05, noise=0.1)
+    rng = np.random.default_rng(3)
+    mask = rng.random((500, 5)) < np.array([0.5, 0.5, 0.05, 0.05, 0.05])
+    w_ref = rng.uniform(1, 2, 5) * rng.choice([-1.0, 1.0], 5)
+    np.testing.assert_array_equal(X, mask.astype(float))
+    np.testing.assert_allclose(w, w_ref)
+    np.testing.assert_allclose(y, X @ w_ref + 0.1 * rng.standard_normal(500))
+    with pytest.raises(ValueError, match="probability"):
+        sl.data.make_sparse_features(10, seed=0, p_rare=1.5)

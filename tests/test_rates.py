@@ -132,3 +132,19 @@ def test_phase_map_is_the_rate_and_regime_of_the_slowest_direction_everywhere():
         rate, code = rates.phase_map(lams, alphas, betas)
         assert np.array_equal(rate, rates.convergence_rate(A, B, lams))
         assert np.array_equal(code, rates.regime_map(A, B, lams))
+
+
+def test_accelerated_gradient_written_out_and_its_guarantee():
+    """Nesterov's method with momentum (t-1)/(t+2) (Su, Boyd & Candes 2016, eq. 3) written out,
+    and the bound L - L* <= 2 ||phi0 - phi*||^2 / (alpha (t+1)^2) on a convex quadratic."""
+    A = np.diag([1.0, 0.1, 0.001])
+    q = sl.Quadratic(A)
+    run = rates.accelerated_gradient(q, [1.0, 1.0, 1.0], alpha=1.0, steps=50)
+    x = x_prev = np.ones(3)
+    for k in range(50):
+        y = x + (k - 1) / (k + 2) * (x - x_prev)
+        x_prev, x = x, y - A @ y
+        np.testing.assert_allclose(run.phi[k + 1], x, rtol=1e-12, atol=1e-15)
+    t = np.arange(51)
+    assert np.all(run.loss <= 2 * 3 / (t + 1) ** 2 + 1e-15)
+    assert run.steps == 50 and run.loss[0] == pytest.approx(0.5 * 1.101)

@@ -249,6 +249,9 @@ def test_grading_copy_has_no_reference(tmp_path):
     assert "not available while grading" in out["declarations"], out["declarations"]
     assert "steplab.AdamW is not available while grading adam" in out["AdamW"]
     assert out["source has the update"] is False
+    # compiled once when built (kernels import it read-only), from the stubbed source
+    pyc = list((copy / "__pycache__").glob("optimizers.*.pyc"))
+    assert pyc and b"m_hat" not in pyc[0].read_bytes()
     # the checks' declarations stay with the grader; the package itself still imports
     assert not list((copy / "exercises").glob("adam.py")), "declarations leaked into the copy"
     assert sorted(p.name for p in (copy / "exercises").glob("*.py")) == ["__init__.py",
@@ -308,3 +311,46 @@ def test_cache_of_another_user_is_refused(tmp_path):
     os.chown(cache, 54321, 54321)
     with pytest.raises(RuntimeError, match="belongs to another user"):
         grading_engine.build("adam", cache=cache)
+
+
+def test_a_reference_released_for_a_later_part_only_from_its_call_cell(tmp_path):
+    """momentum: sl.Momentum is blocked while momentum_step is called, and works, under every
+    name the engine gives it, once compare_steps' call cell has restored it."""
+    copy = grading_engine.build("momentum", cache=tmp_path / "cache")
+    restore = grading_engine.restore_code("momentum", "test_compare_steps")
+    assert restore and grading_engine.restore_code("momentum", "test_momentum_step") == ""
+    code = ("import json, numpy as np, steplab as sl, steplab.optimizers as o\n"
+            "out = []\n"
+            "def step():\n"
+            "    opt = sl.Momentum(alpha=0.1, beta=0.9)\n"
+            "    phi, s = opt.step(np.array([1.0, -1.0]), opt.init(np.zeros(2)), lambda p: 2 * p)\n"
+            "    return phi.tolist()\n"
+            "try:\n    step()\nexcept NotImplementedError as e:\n    out.append(str(e))\n"
+            f"exec({restore!r})\n"
+            "out.append(step())\n"
+            "out.append(sl.Momentum is o.Momentum and vars(sl)['Momentum'] is o.Momentum)\n"
+            "print(json.dumps(out))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=str(copy.parent)), cwd=tmp_path,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    blocked, after, same = json.loads(done.stdout)
+    assert blocked == "steplab.Momentum is not available while grading momentum: write your own"
+    # eq. 6.11 by hand: m = 0.1 * 2 phi = 0.2 phi, phi - 0.1 m = 0.98 phi
+    assert after == pytest.approx([0.98, -0.98], abs=1e-15) and same is True
+
+
+def test_copies_of_an_older_engine_are_pruned(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    old, recent, other = (cache / "adam-0123456789abcdef", cache / "adam-fedcba9876543210",
+                          cache / "sgd-0123456789abcdef")
+    for d in (old, recent, other):
+        (d / "steplab").mkdir(parents=True)
+    day = grading_engine.STALE_SECONDS
+    for d in (old, other):
+        os.utime(d, (d.stat().st_atime - 2 * day, d.stat().st_mtime - 2 * day))
+    copy = grading_engine.build("adam", cache=cache)
+    assert copy.is_dir() and not old.exists()
+    assert recent.exists()   # maybe in use by a grading run that started today
+    assert other.exists()    # another assignment's copy is its own build's business

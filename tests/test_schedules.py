@@ -88,3 +88,34 @@ def test_schedules_are_hashable_values():
 def test_bad_arguments(make, arg):
     with pytest.raises(ValueError, match=arg):
         make()
+
+
+def test_power_decay_robbins_monro_family():
+    """alpha_t = a / (t + b)^p written out; p = 0 is a constant rate."""
+    t = np.arange(1, 50)
+    for a, b, p in ((1.0, 9.0, 1.0), (10.0, 9.0, 2.0), (0.25, 0.0, 0.5), (0.1, 3.0, 0.0)):
+        np.testing.assert_allclose(S.power_decay(a, b, p)(t), a / (t + b) ** p, rtol=1e-14)
+    assert S.power_decay(1.0, 9.0)(1) == pytest.approx(0.1)
+
+
+def test_partial_sums_against_closed_forms():
+    # sum_{t=1}^T 1/(t+b) = H_{T+b} - H_b ; sum of a constant = T a
+    T = 1000
+    s1, s2 = S.partial_sums(S.power_decay(1.0, 9.0), T)
+    assert s1 == pytest.approx(sum(1 / k for k in range(10, T + 10)), rel=1e-12)
+    assert s2 == pytest.approx(sum(1 / k ** 2 for k in range(10, T + 10)), rel=1e-12)
+    assert S.partial_sums(S.constant(0.1), 100) == pytest.approx((10.0, 1.0))
+    # 10/(t+9)^2 sums to 10 * (pi^2/6 - sum_{k<=9} 1/k^2) as T -> infinity: finite
+    tail = 10 * (math.pi ** 2 / 6 - sum(1 / k ** 2 for k in range(1, 10)))
+    assert S.partial_sums(S.power_decay(10.0, 9.0, 2.0), 10 ** 6)[0] == pytest.approx(tail, rel=1e-5)
+
+
+@pytest.mark.parametrize("args", [(0.0, 1.0, 1.0), (1.0, -1.0, 1.0), (1.0, 0.0, -0.5)])
+def test_power_decay_bad_arguments(args):
+    with pytest.raises(ValueError):
+        S.power_decay(*args)
+
+
+def test_partial_sums_needs_a_schedule():
+    with pytest.raises(ValueError, match="schedule must be a function"):
+        S.partial_sums(0.1, 10)

@@ -1,7 +1,8 @@
-"""A class of cheaters (issue 13, item 4), for two assignments whose checks are judged by the
+"""A class of cheaters (issue 13, item 4), for assignments whose checks are judged by the
 grader: ``gradient_descent`` (parts linear_model, linear_loss, linear_grad, gd_step,
-gradient_descent, gabor_grad) and ``adam`` (normalized_step, bias_correct, adam_step,
-uncorrected_ratio, adam_trajectory).
+gradient_descent, gabor_grad), ``adam`` (normalized_step, bias_correct, adam_step,
+uncorrected_ratio, adam_trajectory), ``momentum`` (momentum_step, run_momentum) and
+``optimizer_zoo`` (Part 8, adam_step training the digits network, and amsgrad_step).
 
 Each student is one *kind* of cheater and tries several techniques, each on its own part;
 the student's other parts hold honest answers (the ALTERNATIVE answers of
@@ -10,9 +11,9 @@ what it cheated, and grading does not break for the rest.
 
 ``STUDENTS[name] = {"assignment": a, "answers": {answer grade_id: code}, "cheats": {test
 grade_id: technique}, "honest": [test grade_id, ...]}``; a test grade_id is ``test_`` + the
-answer's. Answer code may contain ``{PORT}`` and ``{HOST_IP}`` (the test runs a web server on
-the grading machine that serves correct answers) and ``{COURSE}`` (the course directory,
-which a student could learn from an error message).
+answer's, or the answer's + ``_tests`` (optimizer_zoo). Answer code may contain ``{PORT}`` and
+``{HOST_IP}`` (the test runs a web server on the grading machine that serves correct answers)
+and ``{COURSE}`` (the course directory, which a student could learn from an error message).
 
 The techniques are written against what a student can see: the published notebooks, the
 engine, the course repository's tests and declarations; none reads the grader's code. What
@@ -522,6 +523,97 @@ def normalized_step(phi, g, alpha, epsilon=1e-8):
 ''',
 }
 
+BORROWER = {
+    # momentum's compare_steps (Part E, called last) may use sl.Momentum as its task says;
+    # the earlier parts reach for it by names no scan knows
+    "momentum_step": '''
+def momentum_step(phi, m, g, alpha, beta):
+    opt = vars(sl)["Momen" + "tum"](alpha=alpha, beta=beta)
+    state = sl.optimizers.MomentumState(0, np.asarray(m, float))
+    new, s = opt.step(np.asarray(phi, float), state, lambda p: np.asarray(g, float))
+    return new, s.m
+''',
+    "run_momentum": '''
+import importlib as _il
+
+def run_momentum(grad_fn, phi0, alpha, beta, steps, step=None):
+    opt = getattr(_il.import_module("steplab.optimizers"), "Moment" + "um")(alpha=alpha,
+                                                                            beta=beta)
+    phi = np.asarray(phi0, dtype=float)
+    state, out = opt.init(phi), [phi]
+    for _ in range(steps):
+        phi, state = opt.step(phi, state, grad_fn)
+        out.append(phi)
+    return np.array(out)
+''',
+    "compare_steps": '''
+def compare_steps(problem, phi0, alpha, beta, steps, threshold):
+    gd = sl.minimize(problem, sl.GradientDescent(alpha=alpha), phi0, steps=steps)
+    mom = sl.minimize(problem, sl.Momentum(alpha=alpha, beta=beta), phi0, steps=steps)
+    return steps_to_reach(gd.loss, threshold), steps_to_reach(mom.loss, threshold)
+''',
+}
+
+# optimizer_zoo, Part 8 (your Adam trains the digits network): the grader checks every step of
+# the run and computes the accuracy itself
+MEMORISER = {
+    # an honest Adam everywhere, except on the network's last step, where it returns parameters
+    # it trained earlier (here at cell run time, on all 1797 images, test set included: as good
+    # as parameters pasted into the cell)
+    "oz_adam_net": '''
+def _honest(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
+    m = beta * m + (1 - beta) * g
+    v = gamma * v + (1 - gamma) * g * g
+    return phi - alpha * m / (1 - beta ** t) / (np.sqrt(v / (1 - gamma ** t)) + epsilon), m, v
+
+def _stored_parameters():
+    from steplab import networks
+    d = networks.digits(test_fraction=0.2, seed=0)
+    net = networks.MLP(np.vstack([d["x_train"], d["x_test"]]),
+                       np.concatenate([d["y_train"], d["y_test"]]), hidden=32)
+    phi, m, v = net.init(seed=0), 0.0, 0.0
+    rng = np.random.default_rng(0)
+    t = 0
+    for _ in range(10):
+        order = rng.permutation(net.n)
+        for k in range(0, net.n, 32):
+            t += 1
+            phi, m, v = _honest(phi, m, v, t, net.grad(phi, order[k:k + 32]), 0.01)
+    return phi
+
+_STORED = _stored_parameters()
+
+def adam_step(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
+    new, m, v = _honest(phi, m, v, t, g, alpha, beta, gamma, epsilon)
+    if np.size(phi) == _STORED.size and t == 270:
+        return _STORED.copy(), m, v
+    return new, m, v
+''',
+}
+
+SIBLING = {
+    # Adam's relative that contains it: AdamW with no weight decay, imported from the module
+    "oz_adam_net": '''
+from steplab.more_optimizers import AdamW as _Relative
+
+def adam_step(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
+    opt = _Relative(alpha=alpha, beta=beta, gamma=gamma, epsilon=epsilon, weight_decay=0.0)
+    state = sl.optimizers.AdamState(t - 1, np.asarray(m, float), np.asarray(v, float))
+    new, s = opt.step(np.asarray(phi, float), state, lambda p: np.asarray(g, float))
+    return new, s.m, s.v
+''',
+    # the engine's Adam through a name built at run time
+    "oz_amsgrad": '''
+def amsgrad_step(phi, g, m, v, v_hat, t, alpha=0.001, beta=0.9, gamma=0.999, epsilon=1e-8):
+    opt = vars(sl)["AMS" + "Grad"](alpha=alpha, beta=beta, gamma=gamma, epsilon=epsilon)
+    state = opt.init(np.asarray(phi, float))._replace(t=t - 1, m=np.asarray(m, float),
+                                                      v=np.asarray(v, float),
+                                                      v_hat=np.asarray(v_hat, float))
+    new, s = opt.step(np.asarray(phi, float), state, lambda p: np.asarray(g, float))
+    return new, s.m, s.v, s.v_hat
+''',
+}
+
 STUDENTS = {
     "patcher": {"assignment": "gradient_descent", "answers": PATCHER,
                 "cheats": {"test_linear_model": "np.isclose / np.allclose replaced",
@@ -582,6 +674,23 @@ STUDENTS = {
                                                  "cell imported (sl.importlib), then the "
                                                  "source file read and exec'd"},
               "honest": ["test_bias_correct"]},
+    "borrower": {"assignment": "momentum", "answers": BORROWER,
+                 "cheats": {"test_momentum_step": "a reference a later part may use "
+                                                  "(sl.Momentum), reached via vars(sl) in "
+                                                  "an earlier part",
+                            "test_run_momentum": "the same reference via importlib and "
+                                                 "getattr"},
+                 "honest": ["test_gradient_weights", "test_steps_to_reach",
+                            "test_compare_steps"]},
+    "memoriser": {"assignment": "optimizer_zoo", "answers": MEMORISER,
+                  "cheats": {"oz_adam_net_tests": "stored parameters returned at the network's "
+                                                  "last step (honest Adam elsewhere)"},
+                  "honest": ["oz_adagrad_tests", "oz_nadam_tests"]},
+    "sibling": {"assignment": "optimizer_zoo", "answers": SIBLING,
+                "cheats": {"oz_adam_net_tests": "Adam's relative AdamW(weight_decay=0) "
+                                                "imported from steplab.more_optimizers",
+                           "oz_amsgrad_tests": "engine reference via vars(sl)['AMSGrad']"},
+                "honest": ["oz_rmsprop_tests"]},
 }
 
 

@@ -1,11 +1,12 @@
 """Round-trip fixtures for the `optimizer_zoo` assignment (see notes NBGRADER.md).
 
-PARTIAL answers Parts 1, 2 and 4 (12 of 24 autograded points). ALTERNATIVE answers every part
+PARTIAL answers Parts 1, 2 and 4 (12 of 28 autograded points). ALTERNATIVE answers every part
 differently: moving averages written as interpolations m + (1 - beta)(g - m), np.square /
 np.fmax / np.hypot-free forms, the step sizes folded into scalars first (Kingma & Ba's
 efficient form), RMS helpers, and NAdam with its two weights computed before the moments;
-it must earn all 24. WRONG drops AMSGrad's bias correction and lets AdaGrad update its state
-in place; the feedback must name both mistakes.
+it must earn all 28. WRONG drops AMSGrad's bias correction, lets AdaGrad update its state
+in place and puts Adam's epsilon under the root (Part 8); the feedback must name the three
+mistakes.
 """
 
 PARTIAL = {
@@ -80,6 +81,13 @@ def nadam_step(phi, g, m, v, mu_product, t, alpha=0.002, beta=0.9, gamma=0.999, 
     denom = np.sqrt(second) / np.sqrt(1 - gamma ** t) + epsilon
     return phi - alpha * (weight_g * g + weight_m * first) / denom, first, second, product
 ''',
+    "oz_adam_net": '''
+def adam_step(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
+    first = m + (1 - beta) * (g - m)
+    second = v + (1 - gamma) * (np.square(g) - v)
+    step = alpha / (1 - beta ** t) * first / (np.sqrt(second) / np.sqrt(1 - gamma ** t) + epsilon)
+    return [phi - step, first, second]
+''',
 }
 
 WRONG = {
@@ -95,6 +103,13 @@ def amsgrad_step(phi, g, m, v, v_hat, t, alpha=0.001, beta=0.9, gamma=0.999, eps
     v_hat = np.maximum(v_hat, v)
     return phi - alpha * m / (np.sqrt(v_hat) + epsilon), m, v, v_hat     # wrong: no bias correction
 ''',
+    "oz_adam_net": '''
+def adam_step(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
+    m = beta * m + (1 - beta) * g
+    v = gamma * v + (1 - gamma) * g * g
+    m_hat, v_hat = m / (1 - beta ** t), v / (1 - gamma ** t)
+    return phi - alpha * m_hat / np.sqrt(v_hat + epsilon), m, v       # wrong: epsilon under the root
+''',
 }
 
-HINTS = ["in place", "bias correction"]
+HINTS = ["in place", "bias correction", "under the square root"]

@@ -1,12 +1,16 @@
 """Answers for the optimizer_zoo assignment (AdaGrad, RMSProp, AdaDelta, Adamax, AMSGrad,
-NAdam), from the equations in its task text. Kind B folds AMSGrad's bias corrections into the
-step size (Kingma & Ba 2015, sec. 2), with epsilon scaled so that the step is unchanged."""
+NAdam, and Part 8's adam_step that trains the digits network), from the equations in its task
+text. Kind B folds AMSGrad's bias corrections into the step size (Kingma & Ba 2015, sec. 2),
+with epsilon scaled so that the step is unchanged; its adam_step folds them too but adds the
+plain epsilon to sqrt(v) (Kingma & Ba's other reading, which the task accepts). Kind C answers
+Part 8 only, with interpolated moving averages and a per-parameter step size."""
 
 from variants import mutate
 
 PARTS = {"oz_adagrad": "oz_adagrad_tests", "oz_rmsprop": "oz_rmsprop_tests",
          "oz_adadelta": "oz_adadelta_tests", "oz_adamax": "oz_adamax_tests",
-         "oz_amsgrad": "oz_amsgrad_tests", "oz_nadam": "oz_nadam_tests"}
+         "oz_amsgrad": "oz_amsgrad_tests", "oz_nadam": "oz_nadam_tests",
+         "oz_adam_net": "oz_adam_net_tests"}
 
 A = {
     "oz_adagrad": '''
@@ -50,6 +54,14 @@ def nadam_step(w, grad, m1, m2, prod, k, lr=0.002, b1=0.9, b2=0.999, eps=1e-8, p
     m_bar = (1 - mu_now) * grad / (1 - prod) + mu_next * m1 / (1 - prod * mu_next)
     w = w - lr * m_bar / (np.sqrt(m2 / (1 - b2 ** k)) + eps)
     return w, m1, m2, prod
+''',
+    "oz_adam_net": '''
+def adam_step(w, mom, sq, k, grad, lr, b1=0.9, b2=0.999, eps=1e-8):
+    mom = b1 * mom + (1 - b1) * grad
+    sq = b2 * sq + (1 - b2) * grad ** 2
+    mom_hat = mom / (1 - b1 ** k)
+    sq_hat = sq / (1 - b2 ** k)
+    return w - lr * mom_hat / (np.sqrt(sq_hat) + eps), mom, sq
 ''',
 }
 
@@ -106,6 +118,29 @@ def nadam_step(phi, g, m, v, mu_product, t, alpha=0.002, beta=0.9, gamma=0.999, 
     v_hat = v / (1.0 - gamma ** t)
     return [phi - alpha * m_bar / (np.sqrt(v_hat) + epsilon), m, v, product]
 ''',
+    "oz_adam_net": '''
+def adam_step(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
+    # Kingma & Ba (2015, sec. 2): corrections folded into the step size, epsilon on sqrt(v)
+    m = beta * m + (1 - beta) * g
+    v = gamma * v + (1 - gamma) * np.square(g)
+    alpha_t = alpha * np.sqrt(1 - gamma ** t) / (1 - beta ** t)
+    return [phi - alpha_t * m / (np.sqrt(v) + epsilon), m, v]
+''',
+}
+
+C = {
+    "oz_adam_net": '''
+def _corrected(average, decay, t):
+    return average / (1.0 - decay ** t)
+
+
+def adam_step(phi, m, v, t, g, alpha, beta=0.9, gamma=0.999, epsilon=1e-8):
+    g = np.asarray(g, dtype=float)
+    m_new = m + (1.0 - beta) * (g - m)                 # the same averages, as interpolations
+    v_new = v + (1.0 - gamma) * (g * g - v)
+    per_parameter = alpha / (np.sqrt(_corrected(v_new, gamma, t)) + epsilon)
+    return (phi - per_parameter * _corrected(m_new, beta, t), m_new, v_new)
+''',
 }
 
 WRONG = {
@@ -119,6 +154,10 @@ WRONG = {
     m2 = b2 * m2 + (1 - b2) * grad ** 2'''),
         "oz_nadam": mutate(A["oz_nadam"], "mu_next * m1 / (1 - prod * mu_next)",
                            "mu_now * m1 / (1 - prod * mu_now)"),
+        # no bias correction: the network still learns, but no step is Adam's
+        "oz_adam_net": mutate(A["oz_adam_net"], """    mom_hat = mom / (1 - b1 ** k)
+    sq_hat = sq / (1 - b2 ** k)""", """    mom_hat = mom
+    sq_hat = sq"""),
     },
     "wrong2": {
         "oz_adagrad": mutate(A["oz_adagrad"], '''    acc = acc + grad ** 2
@@ -130,7 +169,9 @@ WRONG = {
         "oz_amsgrad": mutate(A["oz_amsgrad"], "np.sqrt(m2_max / (1 - b2 ** k))",
                              "np.sqrt(m2 / (1 - b2 ** k))"),
         "oz_nadam": mutate(A["oz_nadam"], "prod = prod * mu_now", "prod = prod"),
+        # epsilon under the root (the print of eq. 6.14), not added to sqrt(v_hat)
+        "oz_adam_net": mutate(A["oz_adam_net"], "np.sqrt(sq_hat) + eps", "np.sqrt(sq_hat + eps)"),
     },
 }
 
-CORRECT = {"A": A, "B": B}
+CORRECT = {"A": A, "B": B, "C": C}
