@@ -186,8 +186,9 @@ def grade_submission(job: Job, gate=None) -> dict:
                     os.chown(kdir / expected, uid, uid)
                 session = _KernelSession(kdir, job.limits, job.isolation, uid, expose,
                                          engine_source=engine)
+                # warmed up for the cells that will run (not demos left out, not answers)
                 runs, exec_general = asyncio.run(_execute(
-                    run_nb, session, job.limits, gate=gate, warmup=warmup_code(template)))
+                    run_nb, session, job.limits, gate=gate, warmup=warmup_code(run_nb)))
                 gate = None  # passed (or never needed): the turn lasts to the end
                 general += exec_general
                 for i, cell in enumerate(run_nb.cells):
