@@ -109,10 +109,6 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-#: the engine package the student's kernel imports (steplab/), exposed inside the sandbox
-_ENGINE_DIR = str(Path(__file__).resolve().parents[1] / "steplab")
-
-
 def grade_submission(job: Job, gate=None) -> dict:
     """Grade one student's submission (runs in its own worker process).
 
@@ -120,6 +116,13 @@ def grade_submission(job: Job, gate=None) -> dict:
     time, and ``gate()`` waits for this submission's turn before any cell runs (the pool
     prepares the next submissions while others are graded)."""
     t0 = time.monotonic()
+    if gate is not None:  # "seconds" counts from the turn, not the wait for it
+        wait_for_turn = gate
+
+        def gate():
+            nonlocal t0
+            wait_for_turn()
+            t0 = time.monotonic()
     LIMITS_FOR_NOTES["limits"] = job.limits
     course = Path(job.course)
     result = {"student": job.student, "timestamp": job.timestamp, "notebooks": {},
