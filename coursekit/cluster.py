@@ -7,19 +7,24 @@ files and the release files, as bytes. A worker therefore needs no course files 
 the same Python environment (``requirements.lock`` + this package) and the sandbox's tools.
 On the worker the task writes the files into a private temporary course, grades them with
 the same code and limits as a single machine (one forked grading process per submission,
-:func:`coursekit.grade.grade_submission` in the sandbox), and sends back the scores with
-the autograded notebook and the feedback page. The parent is the only writer of the course
-and of the gradebook: it merges each result as it arrives (``as_completed``), with the same
-progress bar, summary, report and exit codes as a local run.
+:func:`coursekit.grade.grade_submission` in the sandbox; half the worker's threads grade,
+the others' submissions prepare their kernels meanwhile, :func:`grade_forked`), and sends
+back the scores with the autograded notebook and the feedback page. The parent is the only
+writer of the course and of the gradebook: it merges each result as it arrives
+(``as_completed``), with the same progress bar, summary, report and exit codes as a local
+run.
 
 Faults:
 
 * a worker that dies mid-run: the scheduler gives its submission to another worker; the
   parent receives exactly one result per submission, and merging replaces a student's
   automatic scores (keyed by student and cell), so nothing is lost or counted twice;
-* a submission that keeps killing workers: after the scheduler's ``allowed-failures``
-  (``distributed.scheduler.allowed-failures``, default 3) it is reported as failed
-  ("killed N workers") with its scores unchanged, and the rest of the class is graded;
+* a submission that keeps killing workers: the scheduler gives a task up (``KilledWorker``)
+  after workers died more than ``distributed.scheduler.allowed-failures`` times (default 3)
+  while it was on them, counting the tasks that only waited or prepared beside the culprit;
+  so every task given up is graded again at the end, alone on the cluster, and only one that
+  kills workers alone too is reported as failed, scores unchanged; the rest of the class is
+  graded;
 * the scheduler going away: the run stops with :class:`SchedulerLost` (the command line
   exits with code 3); everything merged so far stays merged. Restart the scheduler and its
   workers and run the same command again: students whose automatic grades are already in the
@@ -35,10 +40,12 @@ import dataclasses
 import functools
 import hashlib
 import json
+import math
 import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -140,29 +147,82 @@ def _die_with_parent() -> None:
         pass
 
 
+_TURN_LOCK = threading.Lock()
+_TURNS: list = []  # this worker process's turn semaphore, made on first use
+
+
+def _turns() -> threading.Semaphore:
+    """How many submissions this worker process grades at once: half its Dask threads
+    (rounded up). The other threads' tasks start their kernels meanwhile and wait for a turn,
+    as the local pool's workers prepared ahead do; with ``--nthreads 1`` nothing is prepared
+    ahead."""
+    with _TURN_LOCK:
+        if not _TURNS:
+            _TURNS.append(threading.Semaphore(max(1, math.ceil(_worker_threads() / 2))))
+        return _TURNS[0]
+
+
+def _worker_threads() -> int:
+    """The Dask worker's thread count (``--nthreads``), 1 outside a Dask task."""
+    try:
+        from distributed import get_worker
+
+        return get_worker().state.nthreads
+    except (ImportError, ValueError, AttributeError):  # not in a Dask worker
+        return 1
+
+
+class _PipeTurn:
+    """The grading process's side of its turn: ``wait()`` returns once the worker thread
+    writes a byte; when the thread goes away first (end of file), the process ends."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def wait(self) -> None:
+        if not os.read(self.fd, 1):
+            os._exit(75)
+
+
 def grade_forked(job, tmp: Path) -> dict:
     """Grade ``job`` in a forked process, exactly as the local pool does (the same
     ``_worker_main``: own session, memory cap, sandboxed kernel, hard time limit), but with
     ``os.fork`` because a Dask worker is a daemonic process that ``multiprocessing`` may not
-    fork from."""
+    fork from. The process starts at once and prepares (its kernel starts and imports what
+    the notebook imports); its cells run when this worker process has a free turn
+    (:func:`_turns`), and the hard time limit counts from then."""
     from . import grade, pool
 
     path = str(tmp / "result.json")
+    turn_r, turn_w = os.pipe()
     pid = os.fork()
     if pid == 0:  # the grading process
         try:
+            os.close(turn_w)
             _die_with_parent()
-            grade._worker_main(job, path)
+            grade._worker_main(job, path, _PipeTurn(turn_r))
         finally:
             os._exit(70)
+    os.close(turn_r)
     child = _Forked(pid)
     hard = job.limits.timeout * 2 + job.limits.startup_timeout * 3 + 60  # as the local pool
-    deadline = time.monotonic() + hard
-    while not child.poll():
-        if time.monotonic() > deadline:
-            pool._kill_worker(child, path)
-            break
-        time.sleep(0.05)
+    try:
+        with _turns():
+            try:
+                os.write(turn_w, b"t")  # the grading process's turn: its cells may run now
+            except BrokenPipeError:  # it ended while preparing; its result says why
+                pass
+            deadline = time.monotonic() + hard
+            while not child.poll():
+                if time.monotonic() > deadline:
+                    pool._kill_worker(child, path)
+                    break
+                time.sleep(0.02)
+    except BaseException:
+        pool._kill_worker(child, path)
+        raise
+    finally:
+        os.close(turn_w)
     try:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError):
@@ -284,8 +344,13 @@ def grade_on_cluster(jobs: list, scheduler: str, *, course: Path, assignment: st
 
     At most ``max_in_flight`` tasks (default: 4 per worker thread, at least 64) are on the
     scheduler at a time, so that a class of thousands never sits in its memory at once.
-    Raises :class:`SchedulerLost` when the scheduler goes away, ValueError when it cannot be
-    reached at the start."""
+
+    The scheduler gives up a task (``KilledWorker``) when workers died ``allowed-failures``
+    + 1 times while it was *on* them, grading or waiting beside the one that was; so a task
+    given up may be innocent. Those are graded again at the end, one at a time with nothing
+    else on the cluster: only a submission that kills workers when it is alone is reported
+    as failed. Raises :class:`SchedulerLost` when the scheduler goes away, ValueError when it
+    cannot be reached at the start."""
     from tqdm import tqdm
 
     course = Path(course).resolve()
@@ -308,21 +373,21 @@ def grade_on_cluster(jobs: list, scheduler: str, *, course: Path, assignment: st
         fingerprint = code_fingerprint()
         run_id = uuid.uuid4().hex[:8]
         pending = list(jobs)
+        suspects: list = []  # given up by the scheduler while sharing workers: graded alone
         by_key = {}
 
-        def submit():
-            job = pending.pop(0)
+        def submit(job, alone: bool = False):
             files = {rel: Path(p).read_bytes() for rel, p in job.files.items()}
             shipped = dataclasses.replace(job, files={}, release_files={}, mpl_cache=[],
                                           course="")
-            key = f"grade-{assignment}-{job.student}-{run_id}"
+            key = f"grade-{assignment}-{job.student}-{run_id}" + ("-alone" if alone else "")
             fut = client.submit(grade_task, shipped, files, release, fingerprint, key=key,
                                 pure=False)
-            by_key[fut.key] = job
+            by_key[fut.key] = (job, alone)
             return fut
 
         window = max_in_flight or max(64, 4 * threads)
-        ac = as_completed([submit() for _ in range(min(window, len(pending)))],
+        ac = as_completed([submit(pending.pop(0)) for _ in range(min(window, len(pending)))],
                           loop=client.loop)
         if on_started is not None:
             on_started()
@@ -330,21 +395,28 @@ def grade_on_cluster(jobs: list, scheduler: str, *, course: Path, assignment: st
                    dynamic_ncols=True, desc="autograde")
         try:
             for fut in ac:
-                job = by_key.pop(fut.key)
+                job, alone = by_key.pop(fut.key)
                 res = _collect(fut, job, client, scheduler, results, len(jobs),
-                               KilledWorker)
-                if res.get("outputs"):
-                    write_outputs(course, res.pop("outputs"))
-                results.append(res)
-                if on_result is not None:
-                    on_result(res)
+                               KilledWorker, alone)
                 fut.release()
-                bar.update(1)
-                bar.set_postfix_str(job.student[:20])
-                if pending:
+                if res is None:
+                    log(f"{job.student}: Dask workers died while its task was on them, "
+                        "past the scheduler's allowed-failures; graded again alone at the "
+                        "end, to tell whether it is the cause")
+                    suspects.append(job)
+                else:
+                    if res.get("outputs"):
+                        write_outputs(course, res.pop("outputs"))
+                    results.append(res)
+                    if on_result is not None:
+                        on_result(res)
+                    bar.update(1)
+                    bar.set_postfix_str(job.student[:20])
+                if pending or (suspects and ac.is_empty()):
                     if client.status != "running":  # the scheduler went away just now
                         raise _lost(scheduler, len(results), len(jobs))
-                    ac.add(submit())
+                    ac.add(submit(pending.pop(0)) if pending else
+                           submit(suspects.pop(0), alone=True))
         finally:
             bar.close()
     finally:
@@ -361,9 +433,12 @@ def _lost(scheduler: str, done: int, total: int) -> SchedulerLost:
         "grades them again).")
 
 
-def _collect(fut, job, client, scheduler, results, total, KilledWorker) -> dict:
-    """The result of one finished future, or a failed result saying why; raises
-    :class:`SchedulerLost` when the future was cancelled because the scheduler went away."""
+def _collect(fut, job, client, scheduler, results, total, KilledWorker,
+             alone: bool = True) -> dict | None:
+    """The result of one finished future, or a failed result saying why; None when the
+    scheduler gave the task up (workers died while it was on them) and it was not ``alone``
+    on the cluster, so may be innocent. Raises :class:`SchedulerLost` when the future was
+    cancelled because the scheduler went away."""
     lost = _lost(scheduler, len(results), total)
     if fut.cancelled() or fut.status == "cancelled":
         raise lost
@@ -371,11 +446,13 @@ def _collect(fut, job, client, scheduler, results, total, KilledWorker) -> dict:
         if fut.status == "error":
             exc = fut.exception()
             if isinstance(exc, KilledWorker):
+                if not alone:
+                    return None
                 return _failed(job, "not graded: its grading task killed the Dask workers "
-                                    "that ran it, again after the scheduler's retries "
-                                    "(distributed.scheduler.allowed-failures); scores not "
-                                    "changed. Grade it alone on one machine (--student "
-                                    f"{job.student}) to see why")
+                                    "that ran it, alone on the cluster, again after the "
+                                    "scheduler's retries (distributed.scheduler."
+                                    "allowed-failures); scores not changed. Grade it alone "
+                                    f"on one machine (--student {job.student}) to see why")
             return _failed(job, f"grader error on the cluster, scores not changed: "
                                 f"{type(exc).__name__}: {exc}")
         return fut.result()

@@ -274,8 +274,9 @@ def grade_submission(job: Job, gate=None) -> dict:
 
 
 def _worker_main(job: Job, result_path: str, turn=None) -> None:
-    """A grading worker process: ``turn`` (a multiprocessing Event) is set by the pool when
-    this submission may run its cells; until then it only prepares (see grade_submission)."""
+    """A grading worker process: ``turn.wait()`` returns when this submission may run its
+    cells (the local pool sets a multiprocessing Event, a Dask worker writes to a pipe);
+    until then it only prepares (see grade_submission)."""
     import resource
     import warnings
 

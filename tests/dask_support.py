@@ -1,6 +1,9 @@
 """A real Dask cluster on localhost for tests/test_cluster.py and benchmarks/bench_cluster.py:
-one ``dask scheduler`` and N ``dask worker`` processes (``--nworkers 1 --nthreads 1`` each),
-on 127.0.0.1 and free ports, each with its own local directory and log file.
+one ``dask scheduler`` and N ``dask worker`` processes (``--nworkers 1 --nthreads 2`` each,
+as README's "Scaling out" advises: one thread grades while the other prepares the next
+submission), on 127.0.0.1 and free ports, each with its own local directory, temporary
+directory (``TMPDIR``: the grading folders and kernels' working folders are below it) and
+log file.
 
 Every process is started in a session of its own; :meth:`DaskCluster.close` kills those
 sessions and every process below them (grading processes and kernels included), and nothing
@@ -42,15 +45,17 @@ def kill_tree(pid: int) -> None:
 
 
 class DaskCluster:
-    """``dask scheduler`` + ``workers`` x ``dask worker`` under ``root`` (logs, local dirs).
+    """``dask scheduler`` + ``workers`` x ``dask worker`` (``threads`` each) under ``root``
+    (logs, local and temporary directories).
 
     ``scheduler_env`` adds Dask settings for the scheduler, e.g.
     ``{"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}``."""
 
-    def __init__(self, root: Path, workers: int = 2, scheduler_env: dict | None = None):
+    def __init__(self, root: Path, workers: int = 2, scheduler_env: dict | None = None,
+                 threads: int = 2):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.n_workers = workers
+        self.n_workers, self.threads = workers, threads
         self.port = free_port()
         self.address = f"tcp://127.0.0.1:{self.port}"
         self.scheduler_env = dict(scheduler_env or {})
@@ -78,11 +83,13 @@ class DaskCluster:
         """Start ``n_workers`` workers (again, after the scheduler was restarted: Dask workers
         end when their scheduler goes away)."""
         for k in range(self.n_workers):
+            tmp = self.root / f"w{k}" / "tmp"
+            tmp.mkdir(parents=True, exist_ok=True)
             self.workers.append(self._start(
-                f"worker{k}", ["worker", self.address, "--nworkers", "1", "--nthreads", "1",
-                               "--preload", "coursekit.cluster",
+                f"worker{k}", ["worker", self.address, "--nworkers", "1",
+                               "--nthreads", str(self.threads), "--preload", "coursekit.cluster",
                                "--no-dashboard", "--name", f"w{k}", "--local-directory",
-                               str(self.root / f"w{k}")], self._env()))
+                               str(self.root / f"w{k}")], self._env({"TMPDIR": str(tmp)})))
 
     def __enter__(self):
         self.start_scheduler()
@@ -106,20 +113,24 @@ class DaskCluster:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
                          for p in sorted(self.root.glob("*.log")))
 
-    def worker_grading(self, needle: str) -> int | None:
-        """The pid of the worker process running a task whose key contains ``needle``
-        *and* whose grading process has started (the worker has a child), else None."""
+    def running(self, flag: str = "running-*.flag") -> list[tuple[str, Path]]:
+        """``(worker name, file)`` for every file matching ``flag`` in a kernel's working
+        folder on any worker: a test submission whose answer writes such a file when it runs
+        shows which worker is running its code *now* (not merely preparing it)."""
+        return [(path.relative_to(self.root).parts[0], path)
+                for path in sorted(self.root.glob(f"w*/tmp/steplab-ag-*/k-*/{flag}"))]
+
+    def worker_pid(self, name: str) -> int | None:
+        """The pid of the worker process (not its nanny) called ``name``, else None (it may
+        have just been killed and not be back yet)."""
         client = self.client()
-        for addr, keys in client.processing().items():
-            if any(needle in str(k) for k in keys):
-                # the worker may have just been killed (a nanny restarts it): then the
-                # call fails or returns the error, and there is nobody to kill this round
+        for addr, info in client.scheduler_info()["workers"].items():
+            if info.get("name") == name:
                 try:
                     pid = client.run(os.getpid, workers=[addr], on_error="return").get(addr)
                 except (OSError, TimeoutError):  # CommClosedError is an OSError
-                    continue
-                if isinstance(pid, int) and len(_tree(pid)) > 1:
-                    return pid
+                    return None
+                return pid if isinstance(pid, int) else None
         return None
 
     def stop_scheduler(self) -> None:

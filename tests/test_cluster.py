@@ -27,10 +27,11 @@ pytest.importorskip("distributed")
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-#: one retry: a task whose worker dies twice is given up (distributed's KilledWorker); one
-#: task per worker thread, so killing a worker hits only the submission it grades
-SCHEDULER_ENV = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
-                 "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
+#: one retry: a task on a worker that dies twice is given up by the scheduler (distributed's
+#: KilledWorker). Worker saturation stays Dask's default: besides the task grading, a worker
+#: holds the one preparing beside it and one queued, and those are charged too when it dies
+SCHEDULER_ENV = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+ALLOWED_FAILURES = 1
 QUIET = {"progress": False, "log": lambda *a: None}
 
 
@@ -108,11 +109,23 @@ def test_cluster_grades_like_one_machine(dask_cluster, tmp_path):
         sorted(one.summary_path.read_text().splitlines())
 
 
+def _running_for_a_while(student: str) -> str:
+    """A correct gd_step whose cell, when it runs, marks the kernel's folder with a file that
+    names the student and then takes 2.5 s (the test's moment to kill the worker)."""
+    return (cf.GOOD_GD + f"open('running-{student}.flag', 'w').close()\n"
+            "import time\ntime.sleep(2.5)\n")
+
+
 def test_killed_workers_lose_nothing_and_a_deadly_submission_is_given_up(dask_cluster,
                                                                          tmp_path):
     course = cf.make_course(tmp_path / "course")
-    expect = _class(course, {"a_victim": "good", "b_deadly": "good", "c_partial": "partial",
-                             "d_blank": "blank", "e_good": "good"})
+    plan = {"a_victim": "good", "b_deadly": "good", "c_partial": "partial",
+            "d_blank": "blank", "e_good": "good", "f_partial": "partial", "g_good": "good"}
+    expect = _class(course, plan)
+    for student in ("a_victim", "b_deadly"):  # the same answers, which take a while to run
+        nb = cf.answered(course, {"gd_step": _running_for_a_while(student),
+                                  "sq_loss": cf.GOOD_SQ})
+        cf.write_class(course, {student: {"files": {f"{cf.ASSIGNMENT}.ipynb": cf._bytes(nb)}}})
     out: dict = {}
 
     def run():
@@ -124,22 +137,32 @@ def test_killed_workers_lose_nothing_and_a_deadly_submission_is_given_up(dask_cl
 
     grader = threading.Thread(target=run)
     grader.start()
+    # a_victim's worker is killed the first time it runs a_victim's code (the scheduler
+    # retries it); b_deadly's worker every time b_deadly's code runs, as a submission that
+    # crashes its machine would. Killing a worker also kills the submissions preparing
+    # beside it, which the scheduler charges too: the grader must not blame them.
     kills = {"a_victim": 0, "b_deadly": 0}
+    seen: set = set()
     try:
-        # a_victim's worker is killed once while grading it (the scheduler retries it on a
-        # worker); b_deadly's worker every time (twice: past allowed-failures=1)
-        while grader.is_alive() and (kills["a_victim"] < 1 or kills["b_deadly"] < 2):
-            for student, most in (("a_victim", 1), ("b_deadly", 2)):
-                if kills[student] < most:
-                    pid = dask_cluster.worker_grading(f"-{student}-")
-                    if pid:
-                        kill_tree(pid)
-                        kills[student] += 1
+        while grader.is_alive():
+            for worker, flag in dask_cluster.running():
+                student = flag.name[len("running-"):-len(".flag")]
+                if flag in seen or (student == "a_victim" and kills[student]):
+                    seen.add(flag)
+                    continue
+                seen.add(flag)
+                pid = wait_until(lambda w=worker: dask_cluster.worker_pid(w), 60,
+                                 f"the pid of worker {worker}")
+                kill_tree(pid)
+                kills[student] += 1
             grader.join(0.1)
     finally:
         grader.join(300)
     assert "error" not in out, out.get("error")
-    assert kills == {"a_victim": 1, "b_deadly": 2}, (kills, dask_cluster.logs())
+    # b_deadly: given up after allowed-failures + 1 deaths sharing workers, then graded
+    # again alone, where it killed allowed-failures + 1 more
+    assert kills == {"a_victim": 1, "b_deadly": 2 * (ALLOWED_FAILURES + 1)}, \
+        (kills, dask_cluster.logs())
     results = out["res"].results
     assert sorted(r["student"] for r in results) == sorted(expect)  # each exactly once
     by = {r["student"]: r for r in results}
@@ -150,8 +173,68 @@ def test_killed_workers_lose_nothing_and_a_deadly_submission_is_given_up(dask_cl
     assert sorted(graded) == sorted(set(expect) - {"b_deadly"})  # never merged, nothing lost
     for student in graded:
         assert graded[student] == expect[student], student
-        assert by[student]["status"] == "graded"
+        assert by[student]["status"] == "graded", by[student]
+        assert not by[student]["problems"], by[student]
     dask_cluster.wait_for_workers(2)  # the nannies restarted the killed workers
+
+
+def _fake_worker_main(job, path, turn):
+    """Stands in for grade._worker_main in the forked process: records when it started
+    (preparing), when its turn came and when it ended; 'dies_early' ends before its turn."""
+    import json
+    import time
+
+    started = time.monotonic()
+    if job.student == "dies_early":
+        os._exit(9)
+    turn.wait()
+    began = time.monotonic()
+    time.sleep(1.0)
+    Path(path).write_text(json.dumps({"student": job.student, "started": started,
+                                      "began": began, "ended": time.monotonic()}))
+    os._exit(0)
+
+
+def test_a_worker_prepares_beside_the_one_grading_but_grades_one_at_a_time(monkeypatch,
+                                                                             tmp_path):
+    from types import SimpleNamespace
+
+    from coursekit import grade
+
+    monkeypatch.setattr(grade, "_worker_main", _fake_worker_main)
+    monkeypatch.setattr(ck, "_TURNS", [threading.Semaphore(1)])  # a worker of 2 threads
+    names = ["s0", "s1", "s2", "dies_early"]
+    out: dict = {}
+
+    def task(name):
+        job = SimpleNamespace(student=name, timestamp=None, limits=cf.fast_limits())
+        folder = tmp_path / name
+        folder.mkdir()
+        out[name] = ck.grade_forked(job, folder)
+
+    threads = [threading.Thread(target=task, args=(n,)) for n in names]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert out["dies_early"]["status"] == "failed"
+    assert "crashed (exit code 9)" in out["dies_early"]["problems"][0]
+    runs = sorted((out[n] for n in names[:3]), key=lambda r: r["began"])
+    for r in runs:  # every one prepared while the first was graded, not after its turn
+        assert r["started"] < runs[0]["ended"], runs
+    for a, b in zip(runs, runs[1:], strict=False):  # one turn at a time
+        assert b["began"] >= a["ended"], runs
+    assert ck._turns() is ck._TURNS[0]
+
+
+def test_a_worker_of_two_threads_grades_one_submission_at_a_time(dask_cluster):
+    def threads_and_turns():
+        from coursekit import cluster
+
+        return cluster._worker_threads(), cluster._turns()._value
+
+    # README's workers have 2 threads: one grades, the other's task prepares
+    assert dask_cluster.client().submit(threads_and_turns, pure=False).result() == (2, 1)
 
 
 def _cli_args(course: Path, scheduler: str, *extra: str) -> list[str]:

@@ -7,12 +7,13 @@ dask-jobqueue (not a dependency of the course: ``.venv/bin/pip install dask-jobq
     # prints the scheduler's address; in another shell, in the course directory:
     make autograde ASSIGNMENT=adam SCHEDULER=tcp://<login-node>:8786
 
-Each SLURM job runs ``--cores`` Dask workers of one thread each (one submission per core, as
-on one machine) with about 1.5 GB per worker, started with ``--preload coursekit.cluster`` so
-the grader's imports happen once per worker. The compute nodes need the same checkout and
-``.venv`` (a shared filesystem, or ``make venv`` in the job prologue) and bubblewrap for the
-sandbox; they need no course data: the grader sends each task its submission and the grading
-templates. Edit the queue, account and paths below for your site.
+Each SLURM job books ``--cores`` cores and runs as many Dask workers, with two threads each:
+one grades a submission while the other starts the next one's kernel (as on one machine,
+one submission per core), about 1.5 GB per worker, started with ``--preload
+coursekit.cluster`` so the grader's imports happen once per worker. The compute nodes need
+the same checkout and ``.venv`` (a shared filesystem, or ``make venv`` in the job prologue)
+and bubblewrap for the sandbox; they need no course data: the grader sends each task its
+submission and the grading templates. Edit the queue, account and paths below for your site.
 """
 
 from __future__ import annotations
@@ -33,15 +34,14 @@ def main() -> None:
     ap.add_argument("--account", default=None)
     args = ap.parse_args()
     dask.config.set({
-        # one submission per worker thread; the rest wait on the scheduler, so a job that
-        # starts late still gets work
-        "distributed.scheduler.worker-saturation": 1.0,
-        # a submission whose task kills this many workers is given up (reported as failed)
+        # a task on workers that died this many + 1 times is given up by the scheduler; the
+        # grader then grades it again alone and reports it as failed if it kills them again
         "distributed.scheduler.allowed-failures": 3,
     })
     cluster = SLURMCluster(
         queue=args.queue, account=args.account,
-        cores=args.cores, processes=args.cores,            # 1 thread per worker process
+        # one worker process per booked core, 2 threads each: one grades, one prepares
+        cores=2 * args.cores, processes=args.cores, job_cpu=args.cores,
         memory=f"{int(1.5 * args.cores + 2)}GB", walltime="02:00:00",
         scheduler_options={"port": 8786, "dashboard_address": ":8787"},
         job_script_prologue=[f"cd {CODE}", "export MPLBACKEND=Agg"],
