@@ -74,7 +74,7 @@ def register_assignment(db_url: str, assignment: str, templates: dict[str, Noteb
 def merge_result(gb, assignment: str, res: dict) -> None:
     """Write one worker's scores into the gradebook (parent only; auto scores replaced,
     manual scores and comments kept, like nbgrader's ``SaveAutoGrades``)."""
-    from nbgrader.api import MissingEntry
+    from nbgrader.api import BaseCell, Comment, Grade, MissingEntry
 
     gb.update_or_create_student(res["student"])
     kw = {"timestamp": res["timestamp"]} if res.get("timestamp") else {}
@@ -84,22 +84,24 @@ def merge_result(gb, assignment: str, res: dict) -> None:
         gb.db.rollback()
         gb.update_or_create_submission(assignment, res["student"])
     for nbname, nbres in res["notebooks"].items():
+        try:
+            sub_nb = gb.find_submission_notebook(nbname, assignment, res["student"])
+        except MissingEntry:
+            continue
+        # the notebook's grades and comments by cell name, one query each (nbgrader's
+        # find_grade / find_comment take a query per cell: most of a merge's time)
+        grades, comments = ({name: row for name, row in gb.db.query(BaseCell.name, table)
+                             .join(table, table.cell_id == BaseCell.id)
+                             .filter(table.notebook_id == sub_nb.id)}
+                            for table in (Grade, Comment))
         for gid, g in nbres["grades"].items():
-            if g["kind"] != "answer" or g["max"]:
-                try:
-                    grade = gb.find_grade(gid, nbname, assignment, res["student"])
-                except MissingEntry:
-                    grade = None
-                if grade is not None:
-                    grade.auto_score = g["score"]
-                    grade.needs_manual_grade = (grade.manual_score is not None) or \
-                        g["score"] is None
-            if g["kind"] in ("answer", "manual"):
-                try:
-                    c = gb.find_comment(gid, nbname, assignment, res["student"])
-                    c.auto_comment = g.get("comment")
-                except MissingEntry:
-                    pass
+            grade = grades.get(gid) if g["kind"] != "answer" or g["max"] else None
+            if grade is not None:
+                grade.auto_score = g["score"]
+                grade.needs_manual_grade = (grade.manual_score is not None) or \
+                    g["score"] is None
+            if g["kind"] in ("answer", "manual") and gid in comments:
+                comments[gid].auto_comment = g.get("comment")
     gb.db.commit()
 
 

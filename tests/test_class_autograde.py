@@ -109,6 +109,32 @@ def test_gradebook_consistent(graded):
             assert nb.max_score == 5.0
 
 
+def test_gradebook_holds_every_score_and_comment_as_nbgrader_finds_them(graded):
+    """The merge looks a notebook's grades up in one query; nbgrader's own per-cell lookups
+    (find_grade, find_comment) must find exactly what each result said."""
+    from nbgrader.api import Gradebook
+
+    course = graded["course"]
+    checked = 0
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for res in graded["res"].results:
+            for nbname, nbres in res["notebooks"].items():
+                for gid, g in nbres["grades"].items():
+                    if g["kind"] in ("answer", "manual"):
+                        c = gb.find_comment(gid, nbname, "tiny", res["student"])
+                        assert c.auto_comment == g["comment"], (res["student"], gid)
+                    if g["kind"] == "answer" and not g["max"]:
+                        continue
+                    grade = gb.find_grade(gid, nbname, "tiny", res["student"])
+                    assert grade.auto_score == g["score"], (res["student"], gid)
+                    assert grade.needs_manual_grade == (g["score"] is None), \
+                        (res["student"], gid)
+                    checked += 1
+    assert checked == 3 * len(CASES)  # test_gd_step, test_sq_loss, explain: every student
+    assert any(r["notebooks"] and r["notebooks"]["tiny"]["grades"]["explain"]["comment"]
+               == "No response." for r in graded["res"].results)
+
+
 def test_hand_graded_answers_listed(graded):
     rows = _rows(graded["res"].csv_path)
     assert rows["good"]["needs_manual_grade"] == "1" and rows["good"]["tiny:explain"] == ""
