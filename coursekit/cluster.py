@@ -286,21 +286,26 @@ def already_graded(db_url: str, assignment: str, jobs: list) -> set[str]:
     """Students whose automatic grades are in the gradebook for the same submission timestamp
     as now (a rerun after an interrupted run skips them). Submissions without a timestamp
     are never skipped."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import (
+        Assignment,
+        Grade,
+        Gradebook,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
     from nbgrader.utils import parse_utc
 
     if db_url.startswith("sqlite:///") and not Path(db_url[len("sqlite:///"):]).is_file():
         return set()
-    stamps = {}
-    with Gradebook(db_url) as gb:
-        try:
-            subs = gb.assignment_submissions(assignment)
-        except MissingEntry:
-            return set()
-        for sub in subs:
-            if sub.timestamp is not None and any(
-                    g.auto_score is not None for nb in sub.notebooks for g in nb.grades):
-                stamps[sub.student.id] = parse_utc(sub.timestamp)
+    with Gradebook(db_url) as gb:  # one query, not one per student
+        stamps = {student: parse_utc(stamp) for student, stamp in (
+            gb.db.query(SubmittedAssignment.student_id, SubmittedAssignment.timestamp)
+            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+            .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
+            .filter(Assignment.name == assignment, SubmittedAssignment.timestamp.isnot(None),
+                    Grade.auto_score.isnot(None))
+            .distinct())}
     return {j.student for j in jobs
             if j.timestamp and stamps.get(j.student) is not None
             and _same_time(parse_utc(j.timestamp), stamps[j.student])}

@@ -108,7 +108,15 @@ def merge_result(gb, assignment: str, res: dict) -> None:
 def gradebook_table(db_url: str, assignment: str, templates: dict) -> tuple[list, list]:
     """Per-student rows read back from the gradebook (manual scores override auto scores,
     as in nbgrader). Columns: student, one per graded cell, totals, needs_manual."""
-    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.api import (
+        Assignment,
+        BaseCell,
+        Grade,
+        Gradebook,
+        Notebook,
+        SubmittedAssignment,
+        SubmittedNotebook,
+    )
 
     cells = []
     for name, t in templates.items():
@@ -122,19 +130,27 @@ def gradebook_table(db_url: str, assignment: str, templates: dict) -> tuple[list
          "needs_manual_grade"]
     rows = []
     with Gradebook(db_url) as gb:
-        try:
-            subs = gb.assignment_submissions(assignment)
-        except MissingEntry:
-            subs = []
-        for sub in sorted(subs, key=lambda s: s.student.id):
-            row = {"student": sub.student.id}
+        # the whole assignment in two queries (nbgrader's find_grade per student and cell
+        # takes minutes for a class of thousands)
+        submitted = (gb.db.query(SubmittedAssignment.student_id)
+                     .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+                     .filter(Assignment.name == assignment))
+        grades = {(student, nb, cell): g for student, nb, cell, g in (
+            gb.db.query(SubmittedAssignment.student_id, Notebook.name, BaseCell.name, Grade)
+            .join(Assignment, Assignment.id == SubmittedAssignment.assignment_id)
+            .join(SubmittedNotebook, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+            .join(Notebook, Notebook.id == SubmittedNotebook.notebook_id)
+            .join(Grade, Grade.notebook_id == SubmittedNotebook.id)
+            .join(BaseCell, BaseCell.id == Grade.cell_id)
+            .filter(Assignment.name == assignment))}
+        for student in sorted(sid for (sid,) in submitted):
+            row = {"student": student}
             tot = {"autograded": 0.0, "autograded_max": 0.0, "manual": 0.0,
                    "manual_max": 0.0}
             needs = False
             for name, gid, pts, is_manual in cells:
-                try:
-                    g = gb.find_grade(gid, name, assignment, sub.student.id)
-                except MissingEntry:
+                g = grades.get((student, name, gid))
+                if g is None:
                     continue
                 pending = g.manual_score is None and g.auto_score is None
                 score = None if pending else g.score

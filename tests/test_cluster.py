@@ -178,6 +178,39 @@ def test_killed_workers_lose_nothing_and_a_deadly_submission_is_given_up(dask_cl
     dask_cluster.wait_for_workers(2)  # the nannies restarted the killed workers
 
 
+def test_a_rerun_skips_exactly_the_students_graded_for_the_same_submission(tmp_path):
+    from types import SimpleNamespace
+
+    from nbgrader.api import Gradebook
+
+    from coursekit.assemble import build_templates
+    from coursekit.gradebook import _venv_on_path, merge_result, register_assignment
+
+    _venv_on_path()  # nbgrader runs alembic when it makes a gradebook
+    course = cf.make_course(tmp_path / "course")
+    db = f"sqlite:///{tmp_path / 'gradebook.db'}"
+    assert ck.already_graded(db, cf.ASSIGNMENT, []) == set()  # no gradebook yet: none
+    register_assignment(db, cf.ASSIGNMENT, build_templates(course, cf.ASSIGNMENT),
+                        log=lambda *a: None)
+    stamp = "2026-11-20 10:00:00.000000 UTC"
+    scores = {"test_gd_step": 2.0, "test_sq_loss": 0.0}
+    with Gradebook(db) as gb:
+        for student in ("graded", "resubmitted", "undated"):
+            merge_result(gb, cf.ASSIGNMENT, {
+                "student": student, "timestamp": stamp, "notebooks": {cf.ASSIGNMENT: {
+                    "grades": {gid: {"score": v, "max": 2.0, "kind": "test", "comment": None,
+                                     "needs_manual": False} for gid, v in scores.items()}}}})
+        gb.update_or_create_student("never_autograded")  # in the gradebook, no auto score
+        gb.update_or_create_submission(cf.ASSIGNMENT, "never_autograded", timestamp=stamp)
+    jobs = [SimpleNamespace(student="graded", timestamp=stamp),
+            SimpleNamespace(student="resubmitted", timestamp="2026-11-21 09:00:00 UTC"),
+            SimpleNamespace(student="undated", timestamp=None),
+            SimpleNamespace(student="never_autograded", timestamp=stamp),
+            SimpleNamespace(student="new", timestamp=stamp)]
+    assert ck.already_graded(db, cf.ASSIGNMENT, jobs) == {"graded"}
+    assert ck.already_graded(db, "another_assignment", jobs) == set()
+
+
 def _fake_worker_main(job, path, turn):
     """Stands in for grade._worker_main in the forked process: records when it started
     (preparing), when its turn came and when it ended; 'dies_early' ends before its turn."""
