@@ -178,6 +178,7 @@ def test_killed_workers_lose_nothing_and_a_deadly_submission_is_given_up(dask_cl
     dask_cluster.wait_for_workers(2)  # the nannies restarted the killed workers
 
 
+@pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")  # nbgrader's add_submission
 def test_a_rerun_skips_exactly_the_students_graded_for_the_same_submission(tmp_path):
     from types import SimpleNamespace
 
